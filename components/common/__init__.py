@@ -1,0 +1,1 @@
+"""The only place with IO: warehouse, parquet, registry, config and logging."""

@@ -1,0 +1,119 @@
+"""Typed, frozen settings loaded from ``configs/*.yaml``; an unknown key or a bad value is an error."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from components.common.errors import PipelineError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WindowSettings(_Frozen):
+    """Which days a run trains on and holds out."""
+
+    window_days: int = Field(90, ge=14, le=3650)
+    holdout_days: int = Field(7, ge=1, le=60)
+
+    @model_validator(mode="after")
+    def _holdout_inside_window(self) -> WindowSettings:
+        if self.holdout_days * 2 > self.window_days:
+            raise ValueError("holdout_days must be at most half of window_days")
+        return self
+
+
+class ValidateSettings(_Frozen):
+    """Row rules' tolerance: the run fails before training when more rows than this are bad."""
+
+    max_quarantine_share: float = Field(0.02, ge=0.0, le=1.0)
+
+
+class TrainSettings(_Frozen):
+    """Hyper-parameters of the HistGradientBoosting model."""
+
+    seed: int = Field(42, ge=0)
+    max_iter: int = Field(200, ge=1, le=5000)
+    learning_rate: float = Field(0.08, gt=0.0, le=1.0)
+    max_leaf_nodes: int = Field(31, ge=2, le=1024)
+    min_samples_leaf: int = Field(40, ge=1)
+    l2_regularization: float = Field(1.0, ge=0.0)
+
+
+class EvaluateSettings(_Frozen):
+    """How the holdout is judged."""
+
+    threshold: float = Field(0.35, gt=0.0, lt=1.0)
+
+
+class PromoteSettings(_Frozen):
+    """The written promotion policy (see ``components/promote/core.py``)."""
+
+    min_roc_auc: float = Field(0.6, ge=0.5, le=1.0)
+    min_improvement: float = Field(0.002, ge=0.0, le=0.5)
+    max_brier_increase: float = Field(0.002, ge=0.0, le=0.5)
+    max_champion_age_days: int = Field(30, ge=1)
+
+
+class ImageSettings(_Frozen):
+    """Where the per-stage images live: ``{repo}/{stage}:{tag}``."""
+
+    repo: str = Field("flight-delay", min_length=1, pattern=r"^[a-z0-9][a-z0-9._/:-]*$")
+    tag: str = Field("dev", min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+class Settings(_Frozen):
+    """Everything a run needs; one YAML file per environment."""
+
+    warehouse_url: str = "duckdb:///data/warehouse.duckdb"
+    artifact_root: str = "artifacts"
+    default_date: dt.date = dt.date(2013, 6, 15)
+    window: WindowSettings = WindowSettings()
+    validate_: ValidateSettings = Field(ValidateSettings(), alias="validate")
+    train: TrainSettings = TrainSettings()
+    evaluate: EvaluateSettings = EvaluateSettings()
+    promote: PromoteSettings = PromoteSettings()
+    images: ImageSettings = ImageSettings()
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the given top-level fields replaced (``None`` leaves a field as it is)."""
+        return self.model_copy(update={k: v for k, v in changes.items() if v is not None})
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{where}': remove it or check its spelling"
+    return f"bad value for '{where}': {error['msg']}"
+
+
+def parse_settings(raw: Any, source: str) -> Settings:
+    """Validate a parsed YAML document into settings, with a one-line error naming the key."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise PipelineError(f"config {source}: expected a mapping of keys at the top level")
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(_describe(e) for e in error.errors())
+        raise PipelineError(f"config {source}: {problems}") from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate a YAML config file."""
+    if not path.is_file():
+        raise PipelineError(f"config file {path} does not exist: pass --config with a file from configs/")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        raise PipelineError(f"config {path} is not valid YAML{line}: fix the syntax") from None
+    return parse_settings(raw, str(path))

@@ -1,0 +1,1 @@
+"""The features stage: a pure core (`core.py`) and its IO shell (`shell.py`)."""

