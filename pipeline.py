@@ -61,7 +61,9 @@ class StageImages:
         return f"{self.repo}/{stage}:{self.tag}"
 
 
-def _stage(task: dsl.PipelineTask, images: StageImages, stage: str, name: str, *, cache: bool, retry: bool) -> dsl.PipelineTask:
+def _stage(
+    task: dsl.PipelineTask, images: StageImages, stage: str, name: str, *, cache: bool, retry: bool
+) -> dsl.PipelineTask:
     """Give a task its image, display name, caching and retry policy, in one place per task."""
     task.set_container_image(images.image(stage)).set_display_name(name).set_caching_options(cache)
     if retry:
@@ -113,40 +115,126 @@ def build_daily_pipeline(images: StageImages) -> Any:
         """1. ingest the window and the day (SQL); 2. validate (pandera, quarantine); 3. features;
         4. train and register the challenger; 5. evaluate it against the champion and a baseline;
         6. promote under the written policy; 7. score the day with the champion; 8. monitor."""
-        flights = _stage(c.ingest(warehouse_url=warehouse_url, run_date=run_date, window_days=window_days),
-                         images, "ingest", "ingest flights", cache=False, retry=True)
-        valid = _stage(c.validate(run_date=run_date, max_quarantine_share=max_quarantine_share,
-                                  history=flights.outputs["history"], scoring=flights.outputs["scoring"]),
-                       images, "validate", "validate flights", cache=True, retry=False)
-        feats = _stage(c.features(run_date=run_date, valid_history=valid.outputs["valid_history"],
-                                  valid_scoring=valid.outputs["valid_scoring"]),
-                       images, "features", "build features", cache=True, retry=False)
-        challenger = _stage(c.train(run_date=run_date, artifact_root=artifact_root, holdout_days=holdout_days, seed=seed,
-                                    max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
-                                    min_samples_leaf=min_samples_leaf, l2_regularization=l2_regularization,
-                                    code_version=code_version, image=images.image("train"),
-                                    history_features=feats.outputs["history_features"]),
-                            images, "train", "train challenger", cache=False, retry=False)
-        evaluation = _stage(c.evaluate(run_date=run_date, artifact_root=artifact_root, holdout_days=holdout_days,
-                                       model_version=challenger.outputs["model_version"], threshold=threshold, seed=seed,
-                                       history_features=feats.outputs["history_features"]),
-                            images, "evaluate", "evaluate challenger", cache=False, retry=False)
-        decision = _stage(c.promote(run_date=run_date, artifact_root=artifact_root,
-                                    model_version=challenger.outputs["model_version"], min_roc_auc=min_roc_auc,
-                                    min_improvement=min_improvement, max_brier_increase=max_brier_increase,
-                                    max_champion_age_days=max_champion_age_days).after(evaluation),
-                          images, "promote", "promote or keep champion", cache=False, retry=False)
-        scores = _stage(c.predict(warehouse_url=warehouse_url, run_date=run_date, artifact_root=artifact_root,
-                                  scoring_features=feats.outputs["scoring_features"],
-                                  valid_scoring=valid.outputs["valid_scoring"]).after(decision),
-                        images, "predict", "score the day", cache=False, retry=True)
-        health = _stage(c.monitor(warehouse_url=warehouse_url, run_date=run_date, artifact_root=artifact_root,
-                                  scoring_features=feats.outputs["scoring_features"]).after(scores),
-                        images, "monitor", "monitor drift and outcomes", cache=False, retry=True)
+        flights = _stage(
+            c.ingest(warehouse_url=warehouse_url, run_date=run_date, window_days=window_days),
+            images,
+            "ingest",
+            "ingest flights",
+            cache=False,
+            retry=True,
+        )
+        valid = _stage(
+            c.validate(
+                run_date=run_date,
+                max_quarantine_share=max_quarantine_share,
+                history=flights.outputs["history"],
+                scoring=flights.outputs["scoring"],
+            ),
+            images,
+            "validate",
+            "validate flights",
+            cache=True,
+            retry=False,
+        )
+        feats = _stage(
+            c.features(
+                run_date=run_date,
+                valid_history=valid.outputs["valid_history"],
+                valid_scoring=valid.outputs["valid_scoring"],
+            ),
+            images,
+            "features",
+            "build features",
+            cache=True,
+            retry=False,
+        )
+        challenger = _stage(
+            c.train(
+                run_date=run_date,
+                artifact_root=artifact_root,
+                holdout_days=holdout_days,
+                seed=seed,
+                max_iter=max_iter,
+                learning_rate=learning_rate,
+                max_leaf_nodes=max_leaf_nodes,
+                min_samples_leaf=min_samples_leaf,
+                l2_regularization=l2_regularization,
+                code_version=code_version,
+                image=images.image("train"),
+                history_features=feats.outputs["history_features"],
+            ),
+            images,
+            "train",
+            "train challenger",
+            cache=False,
+            retry=False,
+        )
+        evaluation = _stage(
+            c.evaluate(
+                run_date=run_date,
+                artifact_root=artifact_root,
+                holdout_days=holdout_days,
+                model_version=challenger.outputs["model_version"],
+                threshold=threshold,
+                seed=seed,
+                history_features=feats.outputs["history_features"],
+            ),
+            images,
+            "evaluate",
+            "evaluate challenger",
+            cache=False,
+            retry=False,
+        )
+        decision = _stage(
+            c.promote(
+                run_date=run_date,
+                artifact_root=artifact_root,
+                model_version=challenger.outputs["model_version"],
+                min_roc_auc=min_roc_auc,
+                min_improvement=min_improvement,
+                max_brier_increase=max_brier_increase,
+                max_champion_age_days=max_champion_age_days,
+            ).after(evaluation),
+            images,
+            "promote",
+            "promote or keep champion",
+            cache=False,
+            retry=False,
+        )
+        scores = _stage(
+            c.predict(
+                warehouse_url=warehouse_url,
+                run_date=run_date,
+                artifact_root=artifact_root,
+                scoring_features=feats.outputs["scoring_features"],
+                valid_scoring=valid.outputs["valid_scoring"],
+            ).after(decision),
+            images,
+            "predict",
+            "score the day",
+            cache=False,
+            retry=True,
+        )
+        health = _stage(
+            c.monitor(
+                warehouse_url=warehouse_url,
+                run_date=run_date,
+                artifact_root=artifact_root,
+                scoring_features=feats.outputs["scoring_features"],
+            ).after(scores),
+            images,
+            "monitor",
+            "monitor drift and outcomes",
+            cache=False,
+            retry=True,
+        )
         return DailyOutputs(
-            ingest_report=flights.outputs["Output"], validate_report=valid.outputs["Output"],
-            train_report=challenger.outputs["report"], evaluate_report=evaluation.outputs["Output"],
-            promote_report=decision.output, predict_report=scores.outputs["Output"],
+            ingest_report=flights.outputs["Output"],
+            validate_report=valid.outputs["Output"],
+            train_report=challenger.outputs["report"],
+            evaluate_report=evaluation.outputs["Output"],
+            promote_report=decision.output,
+            predict_report=scores.outputs["Output"],
             monitor_report=health.outputs["Output"],
         )
 
@@ -165,23 +253,64 @@ def build_inference_pipeline(images: StageImages) -> Any:
         max_quarantine_share: float = DEFAULTS.validate_.max_quarantine_share,
     ) -> InferenceOutputs:
         """1. ingest the day (SQL); 2. validate; 3. features; 4. score with the champion; 5. monitor."""
-        flights = _stage(c.ingest_scoring(warehouse_url=warehouse_url, run_date=run_date, window_days=window_days),
-                         images, "ingest", "ingest the day's flights", cache=False, retry=True)
-        valid = _stage(c.validate_scoring(run_date=run_date, max_quarantine_share=max_quarantine_share,
-                                          scoring=flights.outputs["scoring"]),
-                       images, "validate", "validate flights", cache=True, retry=False)
-        feats = _stage(c.features_scoring(run_date=run_date, valid_scoring=valid.outputs["valid_scoring"]),
-                       images, "features", "build features", cache=True, retry=False)
-        scores = _stage(c.predict(warehouse_url=warehouse_url, run_date=run_date, artifact_root=artifact_root,
-                                  scoring_features=feats.outputs["scoring_features"],
-                                  valid_scoring=valid.outputs["valid_scoring"]),
-                        images, "predict", "score the day", cache=False, retry=True)
-        health = _stage(c.monitor(warehouse_url=warehouse_url, run_date=run_date, artifact_root=artifact_root,
-                                  scoring_features=feats.outputs["scoring_features"]).after(scores),
-                        images, "monitor", "monitor drift and outcomes", cache=False, retry=True)
+        flights = _stage(
+            c.ingest_scoring(warehouse_url=warehouse_url, run_date=run_date, window_days=window_days),
+            images,
+            "ingest",
+            "ingest the day's flights",
+            cache=False,
+            retry=True,
+        )
+        valid = _stage(
+            c.validate_scoring(
+                run_date=run_date, max_quarantine_share=max_quarantine_share, scoring=flights.outputs["scoring"]
+            ),
+            images,
+            "validate",
+            "validate flights",
+            cache=True,
+            retry=False,
+        )
+        feats = _stage(
+            c.features_scoring(run_date=run_date, valid_scoring=valid.outputs["valid_scoring"]),
+            images,
+            "features",
+            "build features",
+            cache=True,
+            retry=False,
+        )
+        scores = _stage(
+            c.predict(
+                warehouse_url=warehouse_url,
+                run_date=run_date,
+                artifact_root=artifact_root,
+                scoring_features=feats.outputs["scoring_features"],
+                valid_scoring=valid.outputs["valid_scoring"],
+            ),
+            images,
+            "predict",
+            "score the day",
+            cache=False,
+            retry=True,
+        )
+        health = _stage(
+            c.monitor(
+                warehouse_url=warehouse_url,
+                run_date=run_date,
+                artifact_root=artifact_root,
+                scoring_features=feats.outputs["scoring_features"],
+            ).after(scores),
+            images,
+            "monitor",
+            "monitor drift and outcomes",
+            cache=False,
+            retry=True,
+        )
         return InferenceOutputs(
-            ingest_report=flights.outputs["Output"], validate_report=valid.outputs["Output"],
-            predict_report=scores.outputs["Output"], monitor_report=health.outputs["Output"],
+            ingest_report=flights.outputs["Output"],
+            validate_report=valid.outputs["Output"],
+            predict_report=scores.outputs["Output"],
+            monitor_report=health.outputs["Output"],
         )
 
     return inference
@@ -282,13 +411,17 @@ def run_once(name: str, settings: Settings, run_date: str, code_version: str, ec
         warnings.filterwarnings("ignore", message=r"Task '.*': settings \[.*\] have no effect", category=UserWarning)
         local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root), raise_on_error=True)
         before = set(pipeline_root.glob("*")) if pipeline_root.is_dir() else set()
+        created = [p for p in (pipeline_root, pipeline_root.parent, artifact_root) if not p.exists()]
         try:
-            with contextlib.redirect_stdout(_ProgressStream(log_file, echo)):  # type: ignore[type-var]
+            with contextlib.redirect_stdout(_ProgressStream(log_file, echo)):
                 task = pipeline(**pipeline_arguments(name, settings, run_date, code_version))
         except RuntimeError as failure:
             log_file.flush()
             for leftover in set(pipeline_root.glob("*")) - before:
                 shutil.rmtree(leftover, ignore_errors=True)
+            for folder in created:  # deepest first; only folders this run made, and only if empty
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
             message = _stage_error(Path(log_file.name).read_text()) or str(failure).splitlines()[0]
             raise PipelineError(f"{message} (full log: {log_file.name})") from None
     Path(log_file.name).unlink(missing_ok=True)
@@ -341,8 +474,8 @@ def render_summary(summary: dict[str, Any]) -> str:
     lines = [
         f"Run {summary['run_date']} ({summary['pipeline']})",
         f"  ingested    {rows['ingested']['history']} history flights, {rows['ingested']['scoring']} scheduled today",
-        f"  quarantined {sum(rows['quarantined'].values())} rows" + (
-            f"; masked implausible readings: {rows['masked_readings']}" if rows["masked_readings"] else ""),
+        f"  quarantined {sum(rows['quarantined'].values())} rows"
+        + (f"; masked implausible readings: {rows['masked_readings']}" if rows["masked_readings"] else ""),
     ]
     if summary["metrics"]:
         lines.append("Holdout metrics")
@@ -352,15 +485,18 @@ def render_summary(summary: dict[str, Any]) -> str:
         lines.append(f"Decision: {verdict}: {summary['promotion']['reason']}")
     lines.append(f"Scored {summary['predictions']} flights with model {summary['model_version']}; riskiest:")
     lines += [
-        f"  {r['p_disrupted']:.2f}  {r['carrier']}{r['flight']:<5} {r['origin']}->{r['dest']} at {r['sched_dep_time']:04d}"
+        f"  {r['p_disrupted']:.2f}  {r['carrier']}{r['flight']:<5} {r['origin']}->{r['dest']} "
+        f"at {r['sched_dep_time']:04d}"
         for r in summary["riskiest"]
     ]
     monitoring = summary["monitoring"]
     outcomes = monitoring["outcomes"]
     if outcomes:
         auc = f"{outcomes['roc_auc']:.4f}" if outcomes["roc_auc"] is not None else "n/a"
-        lines.append(f"Monitoring: {monitoring['outcomes_date']} predictions vs outcomes: {outcomes['flights']} flights, "
-                     f"ROC AUC {auc}, Brier {outcomes['brier']:.4f}")
+        lines.append(
+            f"Monitoring: {monitoring['outcomes_date']} predictions vs outcomes: {outcomes['flights']} flights, "
+            f"ROC AUC {auc}, Brier {outcomes['brier']:.4f}"
+        )
     else:
         lines.append(f"Monitoring: {monitoring['outcomes_date']} was not scored, nothing to check yet")
     drifted = ", ".join(monitoring["drifted_features"]) or "none"
@@ -368,8 +504,11 @@ def render_summary(summary: dict[str, Any]) -> str:
     outputs = summary["outputs"]
     if outputs["report"]:
         lines.append(f"Report:      {outputs['report']}")
-    lines += [f"Predictions: {outputs['predictions']}", f"             {outputs['predictions_table']}",
-              f"Registry:    {outputs['registry']}"]
+    lines += [
+        f"Predictions: {outputs['predictions']}",
+        f"             {outputs['predictions_table']}",
+        f"Registry:    {outputs['registry']}",
+    ]
     return "\n".join(lines)
 
 
@@ -381,22 +520,23 @@ def _code_version() -> str:
     if os.environ.get("CODE_VERSION"):
         return os.environ["CODE_VERSION"]
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True,
-                             cwd=Path(__file__).parent).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True,
-                               check=True, cwd=Path(__file__).parent).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{sha}-dirty" if dirty else sha
-
-
-def _date(text: str) -> str:
-    from components.ingest.core import parse_run_date
-
-    try:
-        return parse_run_date(text).isoformat()
-    except PipelineError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -419,12 +559,12 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--summary", type=Path, help="write the run's JSON summary here")
 
     run = commands.add_parser("run", help="run one pipeline for one day")
-    run.add_argument("--date", type=_date, help="the run date, YYYY-MM-DD (default: default_date from the config)")
+    run.add_argument("--date", help="the run date, YYYY-MM-DD (default: default_date from the config)")
     add_run_options(run)
 
     backfill = commands.add_parser("backfill", help="one run per day from --start to --end, in order")
-    backfill.add_argument("--start", type=_date, required=True)
-    backfill.add_argument("--end", type=_date, required=True)
+    backfill.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
     add_run_options(backfill)
 
     compile_ = commands.add_parser("compile", help="write the compiled YAML of both pipelines")
@@ -448,9 +588,11 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _days(args: argparse.Namespace, settings: Settings) -> list[str]:
+    from components.ingest.core import parse_run_date
+
     if args.command == "run":
-        return [args.date or settings.default_date.isoformat()]
-    start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
+        return [parse_run_date(args.date).isoformat() if args.date else settings.default_date.isoformat()]
+    start, end = parse_run_date(args.start), parse_run_date(args.end)
     if end < start:
         raise PipelineError(f"--end {end} is before --start {start}: swap them")
     return [(start + dt.timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]

@@ -20,14 +20,18 @@ def placeholder_image(stage: str) -> str:
 
 
 @dsl.component(base_image=placeholder_image("ingest"), install_kfp_package=False)
-def ingest(warehouse_url: str, run_date: str, window_days: int, history: Output[Dataset], scoring: Output[Dataset]) -> str:
+def ingest(
+    warehouse_url: str, run_date: str, window_days: int, history: Output[Dataset], scoring: Output[Dataset]
+) -> str:
     """Flights of the training window (with outcomes) and of the run date (without), from SQL."""
     from pathlib import Path
 
     from components.common.entrypoint import run_stage
     from components.ingest.shell import run
 
-    return run_stage("ingest", run_date, lambda: run(warehouse_url, run_date, window_days, Path(history.path), Path(scoring.path)))
+    return run_stage(
+        "ingest", run_date, lambda: run(warehouse_url, run_date, window_days, Path(history.path), Path(scoring.path))
+    )
 
 
 @dsl.component(base_image=placeholder_image("ingest"), install_kfp_package=False)
@@ -57,15 +61,26 @@ def validate(
     from components.common.entrypoint import run_stage
     from components.validate.shell import run
 
-    return run_stage("validate", run_date, lambda: run(
-        Path(history.path), Path(scoring.path), Path(valid_history.path), Path(valid_scoring.path),
-        Path(quarantine.path), max_quarantine_share,
-    ))
+    return run_stage(
+        "validate",
+        run_date,
+        lambda: run(
+            Path(history.path),
+            Path(scoring.path),
+            Path(valid_history.path),
+            Path(valid_scoring.path),
+            Path(quarantine.path),
+            max_quarantine_share,
+        ),
+    )
 
 
 @dsl.component(base_image=placeholder_image("validate"), install_kfp_package=False)
 def validate_scoring(
-    run_date: str, max_quarantine_share: float, scoring: Input[Dataset], valid_scoring: Output[Dataset],
+    run_date: str,
+    max_quarantine_share: float,
+    scoring: Input[Dataset],
+    valid_scoring: Output[Dataset],
     quarantine: Output[Dataset],
 ) -> str:
     """Validate the scoring set only (the inference pipeline)."""
@@ -74,9 +89,18 @@ def validate_scoring(
     from components.common.entrypoint import run_stage
     from components.validate.shell import run
 
-    return run_stage("validate", run_date, lambda: run(
-        None, Path(scoring.path), None, Path(valid_scoring.path), Path(quarantine.path), max_quarantine_share,
-    ))
+    return run_stage(
+        "validate",
+        run_date,
+        lambda: run(
+            None,
+            Path(scoring.path),
+            None,
+            Path(valid_scoring.path),
+            Path(quarantine.path),
+            max_quarantine_share,
+        ),
+    )
 
 
 @dsl.component(base_image=placeholder_image("features"), install_kfp_package=False)
@@ -93,9 +117,16 @@ def features(
     from components.common.entrypoint import run_stage
     from components.features.shell import run
 
-    return run_stage("features", run_date, lambda: run(
-        Path(valid_history.path), Path(valid_scoring.path), Path(history_features.path), Path(scoring_features.path),
-    ))
+    return run_stage(
+        "features",
+        run_date,
+        lambda: run(
+            Path(valid_history.path),
+            Path(valid_scoring.path),
+            Path(history_features.path),
+            Path(scoring_features.path),
+        ),
+    )
 
 
 @dsl.component(base_image=placeholder_image("features"), install_kfp_package=False)
@@ -106,7 +137,9 @@ def features_scoring(run_date: str, valid_scoring: Input[Dataset], scoring_featu
     from components.common.entrypoint import run_stage
     from components.features.shell import run
 
-    return run_stage("features", run_date, lambda: run(None, Path(valid_scoring.path), None, Path(scoring_features.path)))
+    return run_stage(
+        "features", run_date, lambda: run(None, Path(valid_scoring.path), None, Path(scoring_features.path))
+    )
 
 
 @dsl.component(base_image=placeholder_image("train"), install_kfp_package=False)
@@ -124,7 +157,7 @@ def train(
     image: str,
     history_features: Input[Dataset],
     model: Output[Model],
-) -> NamedTuple("TrainOutputs", model_version=str, report=str):  # type: ignore[valid-type]  # noqa: UP014
+) -> NamedTuple("TrainOutputs", model_version=str, report=str):  # type: ignore[valid-type]
     """Fit the challenger on the window before the holdout and register it."""
     import json
     import shutil
@@ -136,18 +169,30 @@ def train(
     from components.train.shell import run
 
     settings = TrainSettings(
-        seed=seed, max_iter=max_iter, learning_rate=learning_rate, max_leaf_nodes=max_leaf_nodes,
-        min_samples_leaf=min_samples_leaf, l2_regularization=l2_regularization,
+        seed=seed,
+        max_iter=max_iter,
+        learning_rate=learning_rate,
+        max_leaf_nodes=max_leaf_nodes,
+        min_samples_leaf=min_samples_leaf,
+        l2_regularization=l2_regularization,
     )
-    report = run_stage("train", run_date, lambda: run(
-        Path(history_features.path), Path(artifact_root), run_date, holdout_days, settings, code_version, image,
-    ))
+    report = run_stage(
+        "train",
+        run_date,
+        lambda: run(
+            Path(history_features.path),
+            Path(artifact_root),
+            run_date,
+            holdout_days,
+            settings,
+            code_version,
+            image,
+        ),
+    )
     version = json.loads(report)["model_version"]
     shutil.copyfile(registry_root(Path(artifact_root)) / "models" / version / "model.pkl", model.path)
     model.metadata["version"] = version
-    from collections import namedtuple
-
-    return namedtuple("TrainOutputs", ["model_version", "report"])(version, report)  # noqa: PYI024
+    return (version, report)  # KFP maps a plain tuple onto the NamedTuple outputs, in order
 
 
 @dsl.component(base_image=placeholder_image("evaluate"), install_kfp_package=False)
@@ -171,7 +216,13 @@ def evaluate(
 
     def work() -> dict:  # type: ignore[type-arg]
         evaluation = run(
-            Path(history_features.path), Path(artifact_root), run_date, holdout_days, model_version, threshold, seed,
+            Path(history_features.path),
+            Path(artifact_root),
+            run_date,
+            holdout_days,
+            model_version,
+            threshold,
+            seed,
             Path(report.path),
         )
         for name, value in evaluation.flat_metrics.items():
@@ -201,7 +252,9 @@ def promote(
     from components.promote.shell import run
 
     policy = PromoteSettings(
-        min_roc_auc=min_roc_auc, min_improvement=min_improvement, max_brier_increase=max_brier_increase,
+        min_roc_auc=min_roc_auc,
+        min_improvement=min_improvement,
+        max_brier_increase=max_brier_increase,
         max_champion_age_days=max_champion_age_days,
     )
     return run_stage("promote", run_date, lambda: run(Path(artifact_root), run_date, model_version, policy))
@@ -223,8 +276,14 @@ def predict(
     from components.predict.shell import run
 
     def work() -> dict:  # type: ignore[type-arg]
-        report = run(warehouse_url, Path(artifact_root), run_date, Path(scoring_features.path), Path(valid_scoring.path),
-                     Path(predictions.path))
+        report = run(
+            warehouse_url,
+            Path(artifact_root),
+            run_date,
+            Path(scoring_features.path),
+            Path(valid_scoring.path),
+            Path(predictions.path),
+        )
         return {**report, "predictions_path": predictions.path}
 
     return run_stage("predict", run_date, work)
@@ -240,6 +299,14 @@ def monitor(
     from components.common.entrypoint import run_stage
     from components.monitor.shell import run
 
-    return run_stage("monitor", run_date, lambda: run(
-        warehouse_url, Path(artifact_root), run_date, Path(scoring_features.path), Path(drift.path),
-    ))
+    return run_stage(
+        "monitor",
+        run_date,
+        lambda: run(
+            warehouse_url,
+            Path(artifact_root),
+            run_date,
+            Path(scoring_features.path),
+            Path(drift.path),
+        ),
+    )

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from components.common.errors import PipelineError
 
@@ -86,7 +87,7 @@ class Settings(_Frozen):
         return self.model_copy(update={k: v for k, v in changes.items() if v is not None})
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     where = ".".join(str(part) for part in error["loc"]) or "(top level)"
     if error["type"] == "extra_forbidden":
         return f"unknown key '{where}': remove it or check its spelling"

@@ -67,4 +67,6 @@ def read_json(path: Path, what: str) -> Any:
     except FileNotFoundError:
         raise PipelineError(f"{what} {path} does not exist") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise PipelineError(f"{what} {path} is not valid JSON ({error.msg if hasattr(error, 'msg') else error})") from None
+        raise PipelineError(
+            f"{what} {path} is not valid JSON ({error.msg if hasattr(error, 'msg') else error})"
+        ) from None

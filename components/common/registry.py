@@ -45,8 +45,10 @@ def register_model(root: Path, version: str, model: Any, lineage: dict[str, Any]
     try:
         payload = pickle.dumps(model, protocol=5)
         (staging / "model.pkl").write_bytes(payload)
-        write_json({**lineage, "version": version, "model_sha256": hashlib.sha256(payload).hexdigest()},
-                   staging / "lineage.json")
+        write_json(
+            {**lineage, "version": version, "model_sha256": hashlib.sha256(payload).hexdigest()},
+            staging / "lineage.json",
+        )
         write_json(reference, staging / "reference.json")
         for written in staging.iterdir():
             with open(written, "rb") as handle:
@@ -65,7 +67,9 @@ def read_lineage(root: Path, version: str) -> dict[str, Any]:
 
 def read_reference(root: Path, version: str) -> dict[str, Any]:
     """A version's training feature profile."""
-    reference: dict[str, Any] = read_json(_version_dir(root, version) / "reference.json", f"reference of model {version}")
+    reference: dict[str, Any] = read_json(
+        _version_dir(root, version) / "reference.json", f"reference of model {version}"
+    )
     return reference
 
 
@@ -82,7 +86,7 @@ def load_model(root: Path, version: str) -> Any:
             f"model file of version {version} does not match the hash the registry recorded: "
             "it was changed after it was written; retrain with a new run"
         )
-    return pickle.loads(payload)  # noqa: S301 - the bytes are the registry's own, verified above
+    return pickle.loads(payload)
 
 
 def write_evaluation(root: Path, version: str, evaluation: dict[str, Any]) -> None:
@@ -92,7 +96,9 @@ def write_evaluation(root: Path, version: str, evaluation: dict[str, Any]) -> No
 
 def read_evaluation(root: Path, version: str) -> dict[str, Any]:
     """A version's holdout evaluation."""
-    evaluation: dict[str, Any] = read_json(_version_dir(root, version) / "evaluation.json", f"evaluation of model {version}")
+    evaluation: dict[str, Any] = read_json(
+        _version_dir(root, version) / "evaluation.json", f"evaluation of model {version}"
+    )
     return evaluation
 
 

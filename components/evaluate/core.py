@@ -7,7 +7,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
-from sklearn.metrics import average_precision_score, brier_score_loss, confusion_matrix, log_loss, roc_auc_score, roc_curve
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    confusion_matrix,
+    log_loss,
+    roc_auc_score,
+    roc_curve,
+)
 from sklearn.pipeline import Pipeline
 
 from components.features.core import FEATURE_COLUMNS, LABEL
@@ -28,7 +35,9 @@ def fit_baseline(train: pd.DataFrame) -> dict[str, Any]:
     return {
         "overall": overall,
         "carrier": carrier_rate.to_dict(),
-        "carrier_hour": {f"{carrier}|{h}": float(rate) for (carrier, h), rate in zip(cells.index, smoothed, strict=True)},
+        "carrier_hour": {
+            f"{carrier}|{h}": float(rate) for (carrier, h), rate in zip(cells.index, smoothed, strict=True)
+        },
     }
 
 

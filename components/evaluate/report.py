@@ -10,12 +10,12 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import roc_curve  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_curve
 
-from components.evaluate.core import calibration_table  # noqa: E402
+from components.evaluate.core import calibration_table
 
 
 def _png(figure: Any) -> str:
@@ -56,13 +56,20 @@ def _importance_figure(importance: pd.Series) -> str:
 
 
 def render_report(
-    run_date: str, metrics: dict[str, dict[str, float] | None], outcome: np.ndarray,
-    curves: dict[str, np.ndarray], importance: pd.Series, lineage: dict[str, Any],
+    run_date: str,
+    metrics: dict[str, dict[str, float] | None],
+    outcome: np.ndarray,
+    curves: dict[str, np.ndarray],
+    importance: pd.Series,
+    lineage: dict[str, Any],
 ) -> str:
     """A self-contained HTML page."""
     rows = "".join(
-        f"<tr><td>{html.escape(role)}</td>" + "".join(f"<td>{values[k]:.4f}</td>" for k in ("roc_auc", "pr_auc", "brier", "log_loss")) + "</tr>"
-        for role, values in metrics.items() if values is not None
+        f"<tr><td>{html.escape(role)}</td>"
+        + "".join(f"<td>{values[k]:.4f}</td>" for k in ("roc_auc", "pr_auc", "brier", "log_loss"))
+        + "</tr>"
+        for role, values in metrics.items()
+        if values is not None
     )
     images = "".join(
         f'<img alt="{alt}" src="data:image/png;base64,{data}">'
@@ -72,12 +79,13 @@ def render_report(
             ("Feature importance", _importance_figure(importance)),
         )
     )
+    text = {key: html.escape(str(lineage.get(key))) for key in lineage}
+    style = "body{font-family:sans-serif;margin:2em}td,th{padding:4px 10px;border-bottom:1px solid #ddd}img{margin:8px}"
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation {html.escape(run_date)}</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd}}img{{margin:8px}}</style>
-</head><body><h1>Flight disruption model: evaluation for {html.escape(run_date)}</h1>
-<p>Challenger {html.escape(str(lineage.get("version")))}, trained on {lineage.get("train_rows")} flights
-({html.escape(str(lineage.get("train_start")))} to {html.escape(str(lineage.get("train_end")))}); holdout
-{lineage.get("holdout_rows")} flights ({html.escape(str(lineage.get("holdout_start")))} to {html.escape(str(lineage.get("holdout_end")))}).</p>
+<style>{style}</style></head><body><h1>Flight disruption model: evaluation for {html.escape(run_date)}</h1>
+<p>Challenger {text.get("version")}, trained on {text.get("train_rows")} flights
+({text.get("train_start")} to {text.get("train_end")}); holdout {text.get("holdout_rows")} flights
+({text.get("holdout_start")} to {text.get("holdout_end")}).</p>
 <table><tr><th>model</th><th>ROC AUC</th><th>PR AUC</th><th>Brier</th><th>log loss</th></tr>{rows}</table>
 {images}</body></html>
 """

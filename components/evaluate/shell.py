@@ -50,11 +50,16 @@ def run(
     """Score the holdout with every contender, record the evaluation in the registry, write the report."""
     day = parse_run_date(run_date)
     registry = registry_root(artifact_root)
-    features = LabelledFeatures.validate(read_table(history_features_path, "history features").to_pandas(date_as_object=False))
+    features = LabelledFeatures.validate(
+        read_table(history_features_path, "history features").to_pandas(date_as_object=False)
+    )
     train, holdout = split_by_time(features, holdout_start(day, holdout_days))
     outcome = holdout[LABEL].astype(int).to_numpy()
     challenger = load_model(registry, model_version)
-    curves = {"challenger": predict_proba(challenger, holdout), "baseline": predict_baseline(fit_baseline(train), holdout)}
+    curves = {
+        "challenger": predict_proba(challenger, holdout),
+        "baseline": predict_baseline(fit_baseline(train), holdout),
+    }
     champion = read_champion(registry)
     champion_version = champion["version"] if champion else None
     if champion_version is not None:

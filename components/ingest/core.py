@@ -18,7 +18,9 @@ def parse_run_date(text: str) -> dt.date:
             raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise PipelineError(f"run date '{text}' is not a real date in YYYY-MM-DD form: e.g. --date 2013-06-15") from None
+        raise PipelineError(
+            f"run date '{text}' is not a real date in YYYY-MM-DD form: e.g. --date 2013-06-15"
+        ) from None
 
 
 def history_window(run_date: dt.date, window_days: int) -> tuple[dt.date, dt.date]:

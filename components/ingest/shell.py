@@ -19,7 +19,9 @@ def preflight(warehouse_url: str, run_date: dt.date, window_days: int) -> None:
     check_run_date(run_date, available, warehouse.count_flights_on(warehouse_url, run_date), window_days)
 
 
-def run(warehouse_url: str, run_date: str, window_days: int, history_path: Path | None, scoring_path: Path) -> dict[str, Any]:
+def run(
+    warehouse_url: str, run_date: str, window_days: int, history_path: Path | None, scoring_path: Path
+) -> dict[str, Any]:
     """Write the history (with outcomes and label) and the scoring set (without) for ``run_date``."""
     day = parse_run_date(run_date)
     preflight(warehouse_url, day, window_days)

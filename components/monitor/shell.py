@@ -24,17 +24,23 @@ def _yesterday(warehouse_url: str, day: dt.date) -> dict[str, Any] | None:
     predictions = warehouse.query_arrow(warehouse_url, "predictions_on", {"day": day}, (warehouse.PREDICTIONS_TABLE,))
     if predictions.num_rows == 0:
         return None
-    outcomes = warehouse.query_arrow(warehouse_url, "flights_between", {"start": day, "end": day + dt.timedelta(days=1)})
+    outcomes = warehouse.query_arrow(
+        warehouse_url, "flights_between", {"start": day, "end": day + dt.timedelta(days=1)}
+    )
     result = check_outcomes(predictions.to_pandas(), outcomes.select(["flight_id", "disrupted"]).to_pandas())
     return {"date": str(day), "model_version": predictions.column("model_version")[0].as_py(), **result}
 
 
-def run(warehouse_url: str, artifact_root: Path, run_date: str, scoring_features_path: Path, drift_path: Path) -> dict[str, Any]:
+def run(
+    warehouse_url: str, artifact_root: Path, run_date: str, scoring_features_path: Path, drift_path: Path
+) -> dict[str, Any]:
     """Compute drift and yesterday's check; keep one row per day in the monitoring table."""
     day = parse_run_date(run_date)
     registry = registry_root(artifact_root)
     champion = read_champion(registry)
-    features = FeatureFrame.validate(read_table(scoring_features_path, "scoring features").to_pandas(date_as_object=False))
+    features = FeatureFrame.validate(
+        read_table(scoring_features_path, "scoring features").to_pandas(date_as_object=False)
+    )
     log = get_logger()
     drift = population_stability(read_reference(registry, champion["version"]), features) if champion else None
     checked = _yesterday(warehouse_url, day - dt.timedelta(days=1))
@@ -54,17 +60,38 @@ def run(warehouse_url: str, artifact_root: Path, run_date: str, scoring_features
         "checked_observed_rate": checked["observed_rate"] if checked else None,
         "checked_mean_predicted": checked["mean_predicted"] if checked else None,
     }
-    schema = pa.schema([
-        ("run_date", pa.date32()), ("model_version", pa.string()), ("scored_flights", pa.int64()),
-        ("drift_max_psi", pa.float64()), ("drifted_features", pa.string()), ("checked_date", pa.date32()),
-        ("checked_flights", pa.int64()), ("checked_roc_auc", pa.float64()), ("checked_brier", pa.float64()),
-        ("checked_observed_rate", pa.float64()), ("checked_mean_predicted", pa.float64()),
-    ])
-    warehouse.replace_day_rows(warehouse_url, warehouse.MONITORING_TABLE, "run_date", day, pa.Table.from_pylist([row], schema))
+    schema = pa.schema(
+        [
+            ("run_date", pa.date32()),
+            ("model_version", pa.string()),
+            ("scored_flights", pa.int64()),
+            ("drift_max_psi", pa.float64()),
+            ("drifted_features", pa.string()),
+            ("checked_date", pa.date32()),
+            ("checked_flights", pa.int64()),
+            ("checked_roc_auc", pa.float64()),
+            ("checked_brier", pa.float64()),
+            ("checked_observed_rate", pa.float64()),
+            ("checked_mean_predicted", pa.float64()),
+        ]
+    )
+    warehouse.replace_day_rows(
+        warehouse_url, warehouse.MONITORING_TABLE, "run_date", day, pa.Table.from_pylist([row], schema)
+    )
     if checked:
-        log.info("yesterday (%s): %d flights, roc_auc=%s brier=%s", checked["date"], checked["flights"], checked["roc_auc"], checked["brier"])
+        log.info(
+            "yesterday (%s): %d flights, roc_auc=%s brier=%s",
+            checked["date"],
+            checked["flights"],
+            checked["roc_auc"],
+            checked["brier"],
+        )
     else:
         log.info("yesterday (%s) was not scored: nothing to check", day - dt.timedelta(days=1))
     log.info("drift: max PSI %s; drifted: %s", row["drift_max_psi"], drifted or "none")
-    return {"drift_max_psi": row["drift_max_psi"], "drifted_features": drifted, "yesterday": checked,
-            "yesterday_date": str(day - dt.timedelta(days=1))}
+    return {
+        "drift_max_psi": row["drift_max_psi"],
+        "drifted_features": drifted,
+        "yesterday": checked,
+        "yesterday_date": str(day - dt.timedelta(days=1)),
+    }

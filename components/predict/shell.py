@@ -33,25 +33,36 @@ def run(
         raise PipelineError(
             f"no champion model in the registry at {registry}: run the daily pipeline until a model passes the floors"
         )
-    features = FeatureFrame.validate(read_table(scoring_features_path, "scoring features").to_pandas(date_as_object=False))
-    flights = ScoringFlights.validate(read_table(valid_scoring_path, "validated scoring set").to_pandas(date_as_object=False))
+    features = FeatureFrame.validate(
+        read_table(scoring_features_path, "scoring features").to_pandas(date_as_object=False)
+    )
+    flights = ScoringFlights.validate(
+        read_table(valid_scoring_path, "validated scoring set").to_pandas(date_as_object=False)
+    )
     model = load_model(registry, champion["version"])
     predictions = Predictions.validate(score_flights(model, features, flights, day, champion["version"]), lazy=True)
     table = pa.Table.from_pandas(predictions, preserve_index=False)
     write_table(table, predictions_path)
     warehouse.replace_day_rows(
-        warehouse_url, warehouse.PREDICTIONS_TABLE, "run_date", day,
+        warehouse_url,
+        warehouse.PREDICTIONS_TABLE,
+        "run_date",
+        day,
         table.set_column(0, "run_date", table.column("run_date").cast(pa.date32())),
     )
-    get_logger().info("scored %d flights with %s into %s", len(predictions), champion["version"], warehouse.PREDICTIONS_TABLE)
+    get_logger().info(
+        "scored %d flights with %s into %s", len(predictions), champion["version"], warehouse.PREDICTIONS_TABLE
+    )
     top = riskiest(predictions, 5)
     return {
         "model_version": champion["version"],
         "predictions": len(predictions),
         "mean_p_disrupted": round(float(predictions["p_disrupted"].mean()), 4),
         "riskiest": [
-            {**{k: row[k] for k in ("flight_id", "carrier", "flight", "origin", "dest", "sched_dep_time")},
-             "p_disrupted": round(float(row["p_disrupted"]), 4)}
+            {
+                **{k: row[k] for k in ("flight_id", "carrier", "flight", "origin", "dest", "sched_dep_time")},
+                "p_disrupted": round(float(row["p_disrupted"]), 4),
+            }
             for row in top.to_dict("records")
         ],
     }

@@ -25,7 +25,7 @@ class Decision:
     reason: str
 
 
-def decide(
+def decide(  # noqa: PLR0911 - one return per rule of the policy reads best
     challenger: dict[str, float],
     baseline: dict[str, float],
     champion: dict[str, float] | None,
@@ -49,18 +49,26 @@ def decide(
         return Decision(False, "challenger is the current champion (same data, parameters and code)")
     if champion_age_days is not None and champion_age_days > policy.max_champion_age_days:
         return Decision(
-            True, f"champion is stale ({champion_age_days} days old > {policy.max_champion_age_days}); challenger passes the floors"
+            True,
+            f"champion is stale ({champion_age_days} days old > {policy.max_champion_age_days}); "
+            "challenger passes the floors",
         )
     gain = auc - champion["roc_auc"]
     brier_increase = brier - champion["brier"]
     if gain < policy.min_improvement:
         return Decision(
-            False, f"challenger ROC AUC {auc:.4f} vs champion {champion['roc_auc']:.4f}: gain {gain:+.4f} is under {policy.min_improvement:.4f}"
+            False,
+            f"challenger ROC AUC {auc:.4f} vs champion {champion['roc_auc']:.4f}: "
+            f"gain {gain:+.4f} is under {policy.min_improvement:.4f}",
         )
     if brier_increase > policy.max_brier_increase:
         return Decision(
-            False, f"challenger Brier {brier:.4f} is worse than champion {champion['brier']:.4f} by more than {policy.max_brier_increase:.4f}"
+            False,
+            f"challenger Brier {brier:.4f} is worse than champion {champion['brier']:.4f} "
+            f"by more than {policy.max_brier_increase:.4f}",
         )
     return Decision(
-        True, f"challenger beats champion: ROC AUC {auc:.4f} vs {champion['roc_auc']:.4f} ({gain:+.4f}), Brier {brier:.4f} vs {champion['brier']:.4f}"
+        True,
+        f"challenger beats champion: ROC AUC {auc:.4f} vs {champion['roc_auc']:.4f} ({gain:+.4f}), "
+        f"Brier {brier:.4f} vs {champion['brier']:.4f}",
     )

@@ -35,8 +35,12 @@ def run(artifact_root: Path, run_date: str, model_version: str, policy: PromoteS
         decision = Decision(False, f"the champion changed to {champion_version} after evaluation: rerun {run_date}")
     else:
         decision = decide(
-            metrics["challenger"], metrics["baseline"], metrics.get("champion"), champion_version == model_version,
-            age, policy,
+            metrics["challenger"],
+            metrics["baseline"],
+            metrics.get("champion"),
+            champion_version == model_version,
+            age,
+            policy,
         )
     record = {
         "run_date": run_date,
@@ -47,10 +51,23 @@ def run(artifact_root: Path, run_date: str, model_version: str, policy: PromoteS
         "decided_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     if decision.promote:
-        set_champion(registry, {"version": model_version, "run_date": run_date, "reason": decision.reason,
-                                "promoted_at": record["decided_at"]})
+        set_champion(
+            registry,
+            {
+                "version": model_version,
+                "run_date": run_date,
+                "reason": decision.reason,
+                "promoted_at": record["decided_at"],
+            },
+        )
     record_decision(registry, run_date, record)
     serving = model_version if decision.promote else champion_version
-    get_logger().info("%s: %s; serving %s", "promoted" if decision.promote else "kept champion", decision.reason, serving)
-    return {"promoted": decision.promote, "reason": decision.reason, "champion_version": serving,
-            "previous_champion": champion_version}
+    get_logger().info(
+        "%s: %s; serving %s", "promoted" if decision.promote else "kept champion", decision.reason, serving
+    )
+    return {
+        "promoted": decision.promote,
+        "reason": decision.reason,
+        "champion_version": serving,
+        "previous_champion": champion_version,
+    }

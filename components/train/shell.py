@@ -33,7 +33,9 @@ def run(
 ) -> dict[str, Any]:
     """Fit the challenger and register it; returns its version and lineage."""
     day = parse_run_date(run_date)
-    features = LabelledFeatures.validate(read_table(history_features_path, "history features").to_pandas(date_as_object=False))
+    features = LabelledFeatures.validate(
+        read_table(history_features_path, "history features").to_pandas(date_as_object=False)
+    )
     train, holdout = split_by_time(features, holdout_start(day, holdout_days))
     data_hash = content_hash(train)
     version = model_version(day, data_hash, settings, code_version)
@@ -53,5 +55,12 @@ def run(
         "parameters": settings.model_dump(),
     }
     created = register_model(registry_root(artifact_root), version, model, lineage, profile_features(train))
-    get_logger().info("model %s %s: %d training rows", version, "registered" if created else "already registered", len(train))
-    return {"model_version": version, "train_rows": len(train), "holdout_rows": len(holdout), "newly_registered": created}
+    get_logger().info(
+        "model %s %s: %d training rows", version, "registered" if created else "already registered", len(train)
+    )
+    return {
+        "model_version": version,
+        "train_rows": len(train),
+        "holdout_rows": len(holdout),
+        "newly_registered": created,
+    }

@@ -52,12 +52,14 @@ def mask_implausible_weather(flights: pd.DataFrame) -> tuple[pd.DataFrame, dict[
 
 def _structural_problems(failures: pd.DataFrame) -> list[str]:
     structural = failures[failures["index"].isna()]
-    return sorted({f"{row.column or 'frame'}: {row.check} ({row.failure_case})" for row in structural.itertuples()})
+    return sorted({f"{row.column!s}: {row.check!s} ({row.failure_case!s})" for row in structural.itertuples()})
 
 
 def _reasons_by_row(failures: pd.DataFrame) -> pd.Series:
     rows = failures[failures["index"].notna()]
-    reasons = rows["column"].astype(str) + " " + rows["check"].astype(str) + " (got " + rows["failure_case"].astype(str) + ")"
+    reasons = (
+        rows["column"].astype(str) + " " + rows["check"].astype(str) + " (got " + rows["failure_case"].astype(str) + ")"
+    )
     return reasons.groupby(rows["index"].to_numpy()).agg(lambda r: "; ".join(sorted(set(r))))
 
 
@@ -91,7 +93,9 @@ def split_valid_rows(flights: pd.DataFrame, schema: type[pa.DataFrameModel], dat
 
 
 def _empty_quarantine() -> pd.DataFrame:
-    return pd.DataFrame({"dataset": pd.Series(dtype=str), "flight_id": pd.Series(dtype=str), "reason": pd.Series(dtype=str)})
+    return pd.DataFrame(
+        {"dataset": pd.Series(dtype=str), "flight_id": pd.Series(dtype=str), "reason": pd.Series(dtype=str)}
+    )
 
 
 def check_quarantine_share(dataset: str, quarantined: int, total: int, limit: float) -> None:

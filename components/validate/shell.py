@@ -15,7 +15,8 @@ from components.validate.core import ValidationResult, check_quarantine_share, c
 
 
 def _frame(path: Path, what: str) -> pd.DataFrame:
-    return read_table(path, what).to_pandas(date_as_object=False)
+    frame: pd.DataFrame = read_table(path, what).to_pandas(date_as_object=False)
+    return frame
 
 
 def _validated(path: Path, schema: Any, dataset: str, limit: float) -> ValidationResult:
@@ -23,7 +24,9 @@ def _validated(path: Path, schema: Any, dataset: str, limit: float) -> Validatio
     result = split_valid_rows(flights, schema, dataset)
     check_quarantine_share(dataset, len(result.quarantine), len(flights), limit)
     log = get_logger()
-    log.info("%s: %d valid, %d quarantined of %d rows", dataset, len(result.valid), len(result.quarantine), len(flights))
+    log.info(
+        "%s: %d valid, %d quarantined of %d rows", dataset, len(result.valid), len(result.quarantine), len(flights)
+    )
     for column, count in result.masked_readings.items():
         log.warning("%s: masked %d implausible %s reading(s) as missing", dataset, count, column)
     return result

