@@ -15,6 +15,8 @@ PIPELINES_DIR ?= build/pipelines
 # uv from PATH, else a private copy in .bootstrap/ (never the system Python: PEP 668).
 UV ?= $(shell command -v uv 2>/dev/null || echo .bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
+# Trust the platform's CA store, so TLS-inspecting proxies (corporate networks, our CI) just work.
+export UV_SYSTEM_CERTS ?= true
 VENV_STAMP := .venv/.synced
 RUN := $(UV) run --frozen --no-sync
 DATE_FLAG := $(if $(RUN_DATE),--date $(RUN_DATE),)
