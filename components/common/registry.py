@@ -53,7 +53,12 @@ def register_model(root: Path, version: str, model: Any, lineage: dict[str, Any]
         for written in staging.iterdir():
             with open(written, "rb") as handle:
                 os.fsync(handle.fileno())
-        os.replace(staging, target)
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if (target / "lineage.json").is_file():
+                return False  # another writer registered the same version first: same content by construction
+            raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return True
@@ -122,8 +127,8 @@ def record_decision(root: Path, run_date: str, decision: dict[str, Any]) -> Path
     """Append a decision to the registry's history; a rerun of a day adds a record, never overwrites one."""
     folder = root / "decisions"
     folder.mkdir(parents=True, exist_ok=True)
-    number = len(list(folder.glob(f"{run_date}.*.json"))) + 1
-    path = folder / f"{run_date}.{number:03d}.json"
+    numbers = [int(p.name.split(".")[1]) for p in folder.glob(f"{run_date}.*.json") if p.name.split(".")[1].isdigit()]
+    path = folder / f"{run_date}.{max(numbers, default=0) + 1:03d}.json"
     write_json(decision, path)
     return path
 

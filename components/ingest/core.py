@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pyarrow as pa
 
 from components.common.errors import PipelineError
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # fromisoformat alone also takes week dates and compact forms
 OUTCOME_COLUMNS = ("dep_time", "dep_delay", "arr_time", "arr_delay", "air_time", "disrupted")
 
 
 def parse_run_date(text: str) -> dt.date:
     """Parse ``YYYY-MM-DD`` strictly."""
     try:
-        if len(text) != 10:
-            raise ValueError
+        if not _ISO_DAY.fullmatch(text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
         raise PipelineError(

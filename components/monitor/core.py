@@ -14,7 +14,7 @@ _BINS = 10
 _FLOOR = 1e-4  # keeps PSI finite when a bin is empty on one side
 DRIFT_PSI = 0.25  # the usual rule of thumb: above this a feature has shifted materially
 # One day against a window always "drifts" on the calendar, so calendar features are not monitored.
-CALENDAR_FEATURES = ("day_of_week", "day_of_year", "month")
+CALENDAR_FEATURES = ("day_of_week",)
 MONITORED_NUMERIC = tuple(c for c in NUMERIC_FEATURES if c not in CALENDAR_FEATURES)
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from components.common.config import PromoteSettings
 
+_TOLERANCE = 1e-9  # a challenger exactly at a limit meets it, whatever the float rounding of the subtraction
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -55,13 +57,13 @@ def decide(  # noqa: PLR0911 - one return per rule of the policy reads best
         )
     gain = auc - champion["roc_auc"]
     brier_increase = brier - champion["brier"]
-    if gain < policy.min_improvement:
+    if gain < policy.min_improvement - _TOLERANCE:
         return Decision(
             False,
             f"challenger ROC AUC {auc:.4f} vs champion {champion['roc_auc']:.4f}: "
             f"gain {gain:+.4f} is under {policy.min_improvement:.4f}",
         )
-    if brier_increase > policy.max_brier_increase:
+    if brier_increase > policy.max_brier_increase + _TOLERANCE:
         return Decision(
             False,
             f"challenger Brier {brier:.4f} is worse than champion {champion['brier']:.4f} "

@@ -84,10 +84,8 @@ class FeatureFrame(_Strict):
     sched_arr_minutes: Series[float] = pa.Field(ge=0, lt=1440)
     sched_block_minutes: Series[float] = pa.Field(ge=0, lt=1440)
     day_of_week: Series[float] = pa.Field(ge=0, le=6)
-    day_of_year: Series[float] = pa.Field(ge=1, le=366)
-    month: Series[float] = pa.Field(ge=1, le=12)
     distance: Series[float] = pa.Field(gt=0)
-    plane_age_years: Series[float] = pa.Field(nullable=True, ge=-2, le=120)
+    plane_age_years: Series[float] = pa.Field(nullable=True)  # any plane_year the input schema admits
     plane_engines: Series[float] = pa.Field(nullable=True)
     plane_seats: Series[float] = pa.Field(nullable=True)
     temp: Series[float] = pa.Field(nullable=True)

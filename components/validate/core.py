@@ -57,9 +57,8 @@ def _structural_problems(failures: pd.DataFrame) -> list[str]:
 
 def _reasons_by_row(failures: pd.DataFrame) -> pd.Series:
     rows = failures[failures["index"].notna()]
-    reasons = (
-        rows["column"].astype(str) + " " + rows["check"].astype(str) + " (got " + rows["failure_case"].astype(str) + ")"
-    )
+    text = {name: rows[name].astype(object).map(str) for name in ("column", "check", "failure_case")}
+    reasons = text["column"] + " " + text["check"] + " (got " + text["failure_case"] + ")"
     return reasons.groupby(rows["index"].to_numpy()).agg(lambda r: "; ".join(sorted(set(r))))
 
 

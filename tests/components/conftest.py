@@ -87,7 +87,9 @@ def build_history_flights(
     dep_delay = np.where(cancelled, np.nan, np.round(arr_delay * 0.8 + rng.normal(0, 5, rows)))
     air_time = np.where(cancelled, np.nan, np.maximum(block - 20, 20).astype(float))
     dep_time = np.where(cancelled, np.nan, _clock(departure + np.nan_to_num(dep_delay).astype(int)).astype(float))
-    arr_time = np.where(cancelled, np.nan, _clock(departure + block + np.nan_to_num(arr_delay).astype(int)).astype(float))
+    arr_time = np.where(
+        cancelled, np.nan, _clock(departure + block + np.nan_to_num(arr_delay).astype(int)).astype(float)
+    )
     dates = [f"{d:%Y%m%d}" for d in flight_date]
     frame = pd.DataFrame(
         {

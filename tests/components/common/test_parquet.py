@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -44,7 +45,9 @@ def test_round_trip_keeps_schema_and_values(tmp_path: Path) -> None:
     assert _leftovers(path.parent) == []
 
 
-def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "history.parquet"
     old = _table(5)
     write_table(old, path)
@@ -62,12 +65,17 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path,
     assert _leftovers(tmp_path) == []
 
 
+def _write_half_then_die(path: Path) -> None:
+    with atomic_path(path) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("killed")
+
+
 def test_atomic_path_publishes_only_on_success(tmp_path: Path) -> None:
     path = tmp_path / "report.txt"
 
-    with pytest.raises(RuntimeError), atomic_path(path) as temporary:
-        temporary.write_text("half")
-        raise RuntimeError("killed")
+    with pytest.raises(RuntimeError, match="killed"):
+        _write_half_then_die(path)
     assert not path.exists()
 
     with atomic_path(path) as temporary:
@@ -93,10 +101,12 @@ def test_missing_file_is_one_line_error_naming_the_path(tmp_path: Path) -> None:
         ("empty", lambda data: b""),
     ],
 )
-def test_damaged_file_is_one_line_error_naming_the_path(tmp_path: Path, name: str, damage: object) -> None:
+def test_damaged_file_is_one_line_error_naming_the_path(
+    tmp_path: Path, name: str, damage: Callable[[bytes], bytes]
+) -> None:
     path = tmp_path / "history.parquet"
     write_table(_table(), path)
-    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    path.write_bytes(damage(path.read_bytes()))
 
     with pytest.raises(PipelineError) as raised:
         read_table(path, "history")

@@ -89,12 +89,6 @@ def test_failed_register_leaves_no_version_and_no_staging(root: Path, monkeypatc
     assert _register(root) is True  # the failed attempt did not block a retry
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: register_model checks for the version, then os.replace()s its staging folder onto it; when another "
-    "writer registers the same version in between, os.replace fails with OSError (directory not empty) instead of "
-    "returning False",
-)
 def test_register_returns_false_when_another_writer_registers_the_same_version_first(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -180,16 +174,15 @@ def test_decisions_are_appended_never_overwritten(root: Path) -> None:
     second = record_decision(root, "2013-06-15", {"promoted": False, "reason": "rerun"})
     other_day = record_decision(root, "2013-06-16", {"promoted": False, "reason": "next day"})
 
-    assert [first.name, second.name, other_day.name] == ["2013-06-15.001.json", "2013-06-15.002.json", "2013-06-16.001.json"]
+    assert [first.name, second.name, other_day.name] == [
+        "2013-06-15.001.json",
+        "2013-06-15.002.json",
+        "2013-06-16.001.json",
+    ]
     assert json.loads(first.read_text())["reason"] == "first"
     assert [d["reason"] for d in list_decisions(root)] == ["first", "rerun", "next day"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: record_decision numbers a record by counting the day's files, so after a record is removed the "
-    "next one reuses the number of an existing record and overwrites it",
-)
 def test_a_gap_in_the_numbering_does_not_overwrite_a_decision(root: Path) -> None:
     first = record_decision(root, "2013-06-15", {"reason": "first"})
     record_decision(root, "2013-06-15", {"reason": "second"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -131,10 +132,9 @@ def test_seed_loads_every_table_once(seeded_url: str, data_dir: Path) -> None:
 
     with connect(seeded_url) as connection:
         counts = {
-            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
-            for table in warehouse.SOURCE_TABLES
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone() for table in warehouse.SOURCE_TABLES
         }
-    assert counts == {"flights": 7, "weather": 3, "planes": 3, "airlines": 3, "airports": 3}
+    assert counts == {"flights": (7,), "weather": (3,), "planes": (3,), "airlines": (3,), "airports": (3,)}
     folder = parse_warehouse_url(seeded_url).path.parent
     assert [p.name for p in folder.iterdir()] == ["warehouse.duckdb"]  # the scratch folder is gone
 
@@ -160,6 +160,16 @@ def test_seed_from_a_folder_without_flights_creates_no_warehouse(tmp_path: Path,
 
     assert not path.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["nycflights13"]
+
+
+def test_a_seed_that_fails_half_way_leaves_nothing(tmp_path: Path, data_dir: Path) -> None:
+    (data_dir / "planes.csv").write_text("tailnum,year\nN14228,not a year\n")  # flights and weather load first
+    path = tmp_path / "warehouse.duckdb"
+
+    with pytest.raises(duckdb.ConversionException):
+        seed_warehouse(_url(path), data_dir=data_dir)
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nycflights13"]  # no warehouse, no scratch folder
 
 
 # --- the flights query -----------------------------------------------------------------------
@@ -230,12 +240,12 @@ def test_date_range_of_an_empty_warehouse_is_none(tmp_path: Path) -> None:
         lambda url: replace_day_rows(url, "flight_predictions", "run_date", dt.date(2013, 1, 1), pa.table({})),
     ],
 )
-def test_missing_warehouse_is_an_error_and_no_file_is_created(tmp_path: Path, use: object) -> None:
+def test_missing_warehouse_is_an_error_and_no_file_is_created(tmp_path: Path, use: Callable[[str], object]) -> None:
     path = tmp_path / "missing" / "warehouse.duckdb"
     url = _url(path)
 
     with pytest.raises(PipelineError) as raised:
-        use(url)  # type: ignore[operator]
+        use(url)
 
     assert str(raised.value) == (
         f"warehouse {path} does not exist: run `python pipeline.py seed --warehouse-url {url}` first"
@@ -297,7 +307,9 @@ def _stored(url: str) -> list[tuple[object, ...]]:
 def test_replace_day_rows_replaces_a_day_rather_than_duplicating_it(seeded_url: str) -> None:
     first, second = dt.date(2013, 1, 2), dt.date(2013, 1, 3)
     assert not table_exists(seeded_url, "flight_predictions")
-    replace_day_rows(seeded_url, "flight_predictions", "run_date", first, _predictions(first, ["a", "b", "c"], [0.1] * 3))
+    replace_day_rows(
+        seeded_url, "flight_predictions", "run_date", first, _predictions(first, ["a", "b", "c"], [0.1] * 3)
+    )
     replace_day_rows(seeded_url, "flight_predictions", "run_date", second, _predictions(second, ["d"], [0.4]))
 
     replace_day_rows(seeded_url, "flight_predictions", "run_date", first, _predictions(first, ["a", "b"], [0.2, 0.3]))

@@ -39,17 +39,13 @@ def test_parse_run_date_rejects_anything_else(text: str) -> None:
     assert str(raised.value) == _bad_date_message(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parse_run_date only checks the length before date.fromisoformat, which in Python 3.11 also accepts "
-    "ISO week dates and the basic (no dash) form, so 10-character strings that are not YYYY-MM-DD are accepted",
-)
 @pytest.mark.parametrize("text", ["2013-W24-6", "2013061500", "20130615  "])
 def test_parse_run_date_rejects_ten_characters_that_are_not_yyyy_mm_dd(text: str) -> None:
     with pytest.raises(PipelineError) as raised:
         parse_run_date(text)
 
-    assert str(raised.value) == _bad_date_message(text)
+    # PipelineError folds runs of white space, so the message stays one line whatever the input holds
+    assert str(raised.value) == " ".join(_bad_date_message(text).split())
 
 
 def test_history_window_is_the_days_before_the_run_date_end_exclusive() -> None:

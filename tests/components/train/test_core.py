@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,10 @@ from components.features.core import FEATURE_COLUMNS, LABEL
 from components.train.core import content_hash, fit_model, model_inputs, model_version, predict_proba, split_by_time
 
 HOLDOUT_START = dt.date(2013, 5, 15)  # history_features covers 2013-05-01..2013-05-20
-SPLIT_ERROR = "the {} part of the window has no rows or a single outcome: widen window.window_days or window.holdout_days in the config"
+SPLIT_ERROR = (
+    "the {} part of the window has no rows or a single outcome: "
+    "widen window.window_days or window.holdout_days in the config"
+)
 
 
 def test_split_by_time_puts_the_holdout_start_day_in_the_holdout(history_features: pd.DataFrame) -> None:
@@ -34,9 +38,11 @@ def test_split_by_time_puts_the_holdout_start_day_in_the_holdout(history_feature
         ("holdout", lambda f: f["flight_date"] >= pd.Timestamp(HOLDOUT_START)),
     ],
 )
-def test_a_part_with_a_single_outcome_is_an_error(history_features: pd.DataFrame, part: str, rows: object) -> None:
+def test_a_part_with_a_single_outcome_is_an_error(
+    history_features: pd.DataFrame, part: str, rows: Callable[[pd.DataFrame], pd.Series]
+) -> None:
     features = history_features.copy()
-    features.loc[rows(features), LABEL] = False  # type: ignore[operator]
+    features.loc[rows(features), LABEL] = False
 
     with pytest.raises(PipelineError) as raised:
         split_by_time(features, HOLDOUT_START)
@@ -74,7 +80,8 @@ def test_fit_depends_on_the_parameters(history_features: pd.DataFrame, small_tra
     shallower = small_train_settings.model_copy(update={"max_iter": 3})
 
     assert not np.array_equal(
-        predict_proba(fit_model(train, small_train_settings), holdout), predict_proba(fit_model(train, shallower), holdout)
+        predict_proba(fit_model(train, small_train_settings), holdout),
+        predict_proba(fit_model(train, shallower), holdout),
     )
 
 
@@ -85,7 +92,9 @@ def test_model_version_is_the_same_exactly_when_data_parameters_and_code_are(
     data = content_hash(history_features)
     version = model_version(day, data, small_train_settings, "abc123")
 
-    assert version == model_version(day, content_hash(history_features.copy()), TrainSettings(**small_train_settings.model_dump()), "abc123")
+    assert version == model_version(
+        day, content_hash(history_features.copy()), TrainSettings(**small_train_settings.model_dump()), "abc123"
+    )
     assert version.startswith("20130521-")
     assert len(version) == len("20130521-") + 12
     others = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from components.validate.core import (
 
 
 @pytest.fixture
-def flights(make_history_flights) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def flights(make_history_flights: Callable[..., pd.DataFrame]) -> pd.DataFrame:
     return make_history_flights(rows=20, days=2)
 
 
@@ -97,11 +98,6 @@ def test_every_broken_rule_of_a_row_is_listed(flights: pd.DataFrame) -> None:
     assert len(result.valid) == len(flights) - 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _reasons_by_row builds each reason with .astype(str), which under pandas 3 keeps a missing "
-    "failure case as NaN, so a null in a non-nullable column crashes with TypeError instead of being quarantined",
-)
 def test_a_null_in_a_required_column_is_quarantined(flights: pd.DataFrame) -> None:
     flights.loc[2, "carrier"] = None
 
@@ -131,9 +127,7 @@ def test_an_empty_set_is_an_error(flights: pd.DataFrame) -> None:
     with pytest.raises(PipelineError) as raised:
         split_valid_rows(flights.iloc[:0], ScoringFlights, "scoring")
 
-    assert str(raised.value) == (
-        "the scoring set is empty: check that the warehouse has flights for the run's days"
-    )
+    assert str(raised.value) == "the scoring set is empty: check that the warehouse has flights for the run's days"
 
 
 def test_check_quarantine_share_fails_over_the_limit() -> None:
@@ -157,6 +151,4 @@ def test_check_single_day(flights: pd.DataFrame) -> None:
     with pytest.raises(PipelineError) as raised:
         check_single_day(flights)
 
-    assert str(raised.value) == (
-        "the scoring set spans 2 days, expected exactly one: check sql/flights_between.sql"
-    )
+    assert str(raised.value) == "the scoring set spans 2 days, expected exactly one: check sql/flights_between.sql"
