@@ -71,6 +71,36 @@ def _stage(
     return task
 
 
+def _score_and_monitor(
+    images: StageImages, warehouse_url: str, run_date: str, artifact_root: str, valid: Any, feats: Any, after: Any
+) -> tuple[dsl.PipelineTask, dsl.PipelineTask]:
+    """The tail both pipelines share: score the day with the champion, then monitor (called inside a pipeline)."""
+    scoring = c.predict(
+        warehouse_url=warehouse_url,
+        run_date=run_date,
+        artifact_root=artifact_root,
+        scoring_features=feats.outputs["scoring_features"],
+        valid_scoring=valid.outputs["valid_scoring"],
+    )
+    if after is not None:
+        scoring.after(after)
+    scores = _stage(scoring, images, "predict", "score the day", cache=False, retry=True)
+    health = _stage(
+        c.monitor(
+            warehouse_url=warehouse_url,
+            run_date=run_date,
+            artifact_root=artifact_root,
+            scoring_features=feats.outputs["scoring_features"],
+        ).after(scores),
+        images,
+        "monitor",
+        "monitor drift and outcomes",
+        cache=False,
+        retry=True,
+    )
+    return scores, health
+
+
 class DailyOutputs(NamedTuple):
     ingest_report: str
     validate_report: str
@@ -201,33 +231,7 @@ def build_daily_pipeline(images: StageImages) -> Any:
             cache=False,
             retry=False,
         )
-        scores = _stage(
-            c.predict(
-                warehouse_url=warehouse_url,
-                run_date=run_date,
-                artifact_root=artifact_root,
-                scoring_features=feats.outputs["scoring_features"],
-                valid_scoring=valid.outputs["valid_scoring"],
-            ).after(decision),
-            images,
-            "predict",
-            "score the day",
-            cache=False,
-            retry=True,
-        )
-        health = _stage(
-            c.monitor(
-                warehouse_url=warehouse_url,
-                run_date=run_date,
-                artifact_root=artifact_root,
-                scoring_features=feats.outputs["scoring_features"],
-            ).after(scores),
-            images,
-            "monitor",
-            "monitor drift and outcomes",
-            cache=False,
-            retry=True,
-        )
+        scores, health = _score_and_monitor(images, warehouse_url, run_date, artifact_root, valid, feats, decision)
         return DailyOutputs(
             ingest_report=flights.outputs["Output"],
             validate_report=valid.outputs["Output"],
@@ -279,33 +283,7 @@ def build_inference_pipeline(images: StageImages) -> Any:
             cache=True,
             retry=False,
         )
-        scores = _stage(
-            c.predict(
-                warehouse_url=warehouse_url,
-                run_date=run_date,
-                artifact_root=artifact_root,
-                scoring_features=feats.outputs["scoring_features"],
-                valid_scoring=valid.outputs["valid_scoring"],
-            ),
-            images,
-            "predict",
-            "score the day",
-            cache=False,
-            retry=True,
-        )
-        health = _stage(
-            c.monitor(
-                warehouse_url=warehouse_url,
-                run_date=run_date,
-                artifact_root=artifact_root,
-                scoring_features=feats.outputs["scoring_features"],
-            ).after(scores),
-            images,
-            "monitor",
-            "monitor drift and outcomes",
-            cache=False,
-            retry=True,
-        )
+        scores, health = _score_and_monitor(images, warehouse_url, run_date, artifact_root, valid, feats, None)
         return InferenceOutputs(
             ingest_report=flights.outputs["Output"],
             validate_report=valid.outputs["Output"],

@@ -66,6 +66,7 @@ def run(artifact_root: Path, run_date: str, model_version: str, policy: PromoteS
         "%s: %s; serving %s", "promoted" if decision.promote else "kept champion", decision.reason, serving
     )
     return {
+        "challenger": model_version,
         "promoted": decision.promote,
         "reason": decision.reason,
         "champion_version": serving,
