@@ -372,12 +372,10 @@ def _project_python_first() -> Iterator[None]:
 
 
 def run_once(name: str, settings: Settings, run_date: str, code_version: str, echo: str) -> dict[str, Any]:
-    """Run one pipeline for one day on the local runner; returns each stage's report."""
-    from components.ingest.core import parse_run_date
-    from components.ingest.shell import preflight
+    """Run one pipeline for one day on the local runner; returns each stage's report.
 
-    day = parse_run_date(run_date)
-    preflight(settings.warehouse_url, day, settings.window.window_days)
+    The caller has already run the preflight checks for ``run_date``.
+    """
     artifact_root = Path(settings.artifact_root)
     pipeline_root = artifact_root / "runs" / run_date
     pipeline = build_pipeline(name, StageImages(settings.images.repo, settings.images.tag))

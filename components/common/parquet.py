@@ -54,6 +54,12 @@ def read_table(path: Path, what: str) -> pa.Table:
         ) from None
 
 
+def read_frame(path: Path, what: str, schema: Any = None) -> Any:
+    """Read a parquet artifact into pandas (dates as timestamps), through its pandera schema when given."""
+    frame = read_table(path, what).to_pandas(date_as_object=False)
+    return frame if schema is None else schema.validate(frame, lazy=True)
+
+
 def write_json(document: Any, path: Path) -> None:
     """Write a JSON document atomically."""
     with atomic_path(path) as temporary:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from components.common.logging import get_logger
-from components.common.parquet import read_table
+from components.common.parquet import read_frame
 from components.common.registry import load_model, read_champion, read_lineage, registry_root, write_evaluation
 from components.evaluate.core import (
     confusion_at,
@@ -50,9 +50,7 @@ def run(
     """Score the holdout with every contender, record the evaluation in the registry, write the report."""
     day = parse_run_date(run_date)
     registry = registry_root(artifact_root)
-    features = LabelledFeatures.validate(
-        read_table(history_features_path, "history features").to_pandas(date_as_object=False)
-    )
+    features = read_frame(history_features_path, "history features", LabelledFeatures)
     train, holdout = split_by_time(features, holdout_start(day, holdout_days))
     outcome = holdout[LABEL].astype(int).to_numpy()
     challenger = load_model(registry, model_version)

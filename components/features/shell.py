@@ -8,13 +8,13 @@ from typing import Any
 import pyarrow as pa
 
 from components.common.logging import get_logger
-from components.common.parquet import read_table, write_table
+from components.common.parquet import read_frame, write_table
 from components.features.core import build_features
 from components.schemas import FeatureFrame, HistoryFlights, LabelledFeatures, ScoringFlights
 
 
 def _featurize(source: Path, target: Path, input_schema: Any, output_schema: Any, what: str) -> int:
-    flights = input_schema.validate(read_table(source, what).to_pandas(date_as_object=False), lazy=True)
+    flights = read_frame(source, what, input_schema)
     features = output_schema.validate(build_features(flights), lazy=True)
     write_table(pa.Table.from_pandas(features, preserve_index=False), target)
     get_logger().info("%s: %d rows x %d features", what, len(features), features.shape[1])

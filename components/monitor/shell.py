@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from components.common import warehouse
 from components.common.logging import get_logger
-from components.common.parquet import read_table, write_table
+from components.common.parquet import read_frame, write_table
 from components.common.registry import read_champion, read_reference, registry_root
 from components.ingest.core import parse_run_date
 from components.monitor.core import check_outcomes, population_stability
@@ -38,9 +38,7 @@ def run(
     day = parse_run_date(run_date)
     registry = registry_root(artifact_root)
     champion = read_champion(registry)
-    features = FeatureFrame.validate(
-        read_table(scoring_features_path, "scoring features").to_pandas(date_as_object=False)
-    )
+    features = read_frame(scoring_features_path, "scoring features", FeatureFrame)
     log = get_logger()
     drift = population_stability(read_reference(registry, champion["version"]), features) if champion else None
     checked = _yesterday(warehouse_url, day - dt.timedelta(days=1))

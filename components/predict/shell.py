@@ -10,7 +10,7 @@ import pyarrow as pa
 from components.common import warehouse
 from components.common.errors import PipelineError
 from components.common.logging import get_logger
-from components.common.parquet import read_table, write_table
+from components.common.parquet import read_frame, write_table
 from components.common.registry import load_model, read_champion, registry_root
 from components.ingest.core import parse_run_date
 from components.predict.core import riskiest, score_flights
@@ -33,12 +33,8 @@ def run(
         raise PipelineError(
             f"no champion model in the registry at {registry}: run the daily pipeline until a model passes the floors"
         )
-    features = FeatureFrame.validate(
-        read_table(scoring_features_path, "scoring features").to_pandas(date_as_object=False)
-    )
-    flights = ScoringFlights.validate(
-        read_table(valid_scoring_path, "validated scoring set").to_pandas(date_as_object=False)
-    )
+    features = read_frame(scoring_features_path, "scoring features", FeatureFrame)
+    flights = read_frame(valid_scoring_path, "validated scoring set", ScoringFlights)
     model = load_model(registry, champion["version"])
     predictions = Predictions.validate(score_flights(model, features, flights, day, champion["version"]), lazy=True)
     table = pa.Table.from_pandas(predictions, preserve_index=False)

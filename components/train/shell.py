@@ -8,7 +8,7 @@ from typing import Any
 
 from components.common.config import TrainSettings
 from components.common.logging import get_logger
-from components.common.parquet import read_table
+from components.common.parquet import read_frame
 from components.common.registry import register_model, registry_root
 from components.features.core import LABEL
 from components.ingest.core import parse_run_date
@@ -33,9 +33,7 @@ def run(
 ) -> dict[str, Any]:
     """Fit the challenger and register it; returns its version and lineage."""
     day = parse_run_date(run_date)
-    features = LabelledFeatures.validate(
-        read_table(history_features_path, "history features").to_pandas(date_as_object=False)
-    )
+    features = read_frame(history_features_path, "history features", LabelledFeatures)
     train, holdout = split_by_time(features, holdout_start(day, holdout_days))
     data_hash = content_hash(train)
     version = model_version(day, data_hash, settings, code_version)

@@ -9,13 +9,13 @@ import pandas as pd
 import pyarrow as pa
 
 from components.common.logging import get_logger
-from components.common.parquet import read_table, write_table
+from components.common.parquet import read_frame, write_table
 from components.schemas import HistoryFlights, Quarantine, ScoringFlights
 from components.validate.core import ValidationResult, check_quarantine_share, check_single_day, split_valid_rows
 
 
 def _frame(path: Path, what: str) -> pd.DataFrame:
-    frame: pd.DataFrame = read_table(path, what).to_pandas(date_as_object=False)
+    frame: pd.DataFrame = read_frame(path, what)
     return frame
 
 
