@@ -380,12 +380,19 @@ def run_once(name: str, settings: Settings, run_date: str, code_version: str, ec
     pipeline_root = artifact_root / "runs" / run_date
     pipeline = build_pipeline(name, StageImages(settings.images.repo, settings.images.tag))
     log_file = tempfile.NamedTemporaryFile("w", prefix=f"flight-delay-{run_date}-", suffix=".log", delete=False)  # noqa: SIM115
-    with log_file, _project_python_first(), warnings.catch_warnings():
+    # kfp.local makes a workspace folder per init and never removes it: give it one that goes away.
+    workspace = tempfile.TemporaryDirectory(prefix="kfp-workspace-")
+    with log_file, workspace, _project_python_first(), warnings.catch_warnings():
         # SubprocessRunner warns that each stage names a container image; running them in this venv is the point.
         warnings.filterwarnings("ignore", message="You may be attemping to run a task", category=RuntimeWarning)
         # ...and that display names and retry policies only take effect on a cluster.
         warnings.filterwarnings("ignore", message=r"Task '.*': settings \[.*\] have no effect", category=UserWarning)
-        local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root), raise_on_error=True)
+        local.init(
+            runner=local.SubprocessRunner(use_venv=False),
+            pipeline_root=str(pipeline_root),
+            workspace_root=workspace.name,
+            raise_on_error=True,
+        )
         before = set(pipeline_root.glob("*")) if pipeline_root.is_dir() else set()
         created = [p for p in (pipeline_root, pipeline_root.parent, artifact_root) if not p.exists()]
         try:
