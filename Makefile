@@ -23,6 +23,9 @@ DATE_FLAG := $(if $(RUN_DATE),--date $(RUN_DATE),)
 
 .PHONY: help install seed run backfill compile lint typecheck test test-fast clean
 
+# Images and container tests, the PostgreSQL warehouse, the benchmark: one file each.
+include mk/docker.mk mk/postgres.mk mk/bench.mk
+
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
@@ -59,10 +62,10 @@ typecheck: install ## mypy, strict
 	$(RUN) mypy components pipeline.py
 
 test-fast: install ## Unit tests only (seconds)
-	$(RUN) pytest -m "not slow" -q
+	$(RUN) pytest -m "not slow and not docker" -q
 
-test: lint typecheck ## Lint, type check and the whole test suite
-	$(RUN) pytest -q
+test: lint typecheck ## Lint, type check and the test suite (container tests: make test-containers)
+	$(RUN) pytest -q -m "not docker"
 
 clean: ## Remove build outputs, the local warehouse and artifacts (keeps .venv)
 	rm -rf build data artifacts .pytest_cache .mypy_cache .ruff_cache

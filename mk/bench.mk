@@ -1,0 +1,1 @@
+# bench targets (included by the Makefile).

@@ -1,0 +1,1 @@
+# docker targets (included by the Makefile).

@@ -1,0 +1,1 @@
+# postgres targets (included by the Makefile).
