@@ -4,11 +4,11 @@
 # Idempotent: a package already installed or an engine already answering is left as it is.
 set -euo pipefail
 
-packages=(docker.io postgresql debootstrap)
+# What is already there is used as it is (GitHub's runners ship docker-ce: installing docker.io there would conflict).
 missing=()
-for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
+command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || missing+=(docker.io)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 if ((${#missing[@]})); then
     echo "installing: ${missing[*]}"
     apt-get update -qq
