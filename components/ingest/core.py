@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 
 import pyarrow as pa
 
@@ -60,3 +61,26 @@ def drop_outcomes(flights: pa.Table) -> pa.Table:
 def count_days(flights: pa.Table) -> int:
     """How many distinct days a table of flights covers."""
     return len(flights.column("flight_date").unique()) if flights.num_rows else 0
+
+
+class DayCounter:
+    """Counts the distinct days of a stream of flight batches as they pass (the stream is not held)."""
+
+    def __init__(self) -> None:
+        self._days: set[object] = set()
+
+    @property
+    def days(self) -> int:
+        """Distinct ``flight_date`` values seen so far."""
+        return len(self._days)
+
+    def counted(self, reader: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        """The same stream, counting days on the way through."""
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for batch in reader:
+                if batch.num_rows:
+                    self._days.update(batch.column("flight_date").unique().to_pylist())
+                yield batch
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())

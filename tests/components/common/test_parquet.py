@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from components.common import parquet
 from components.common.errors import PipelineError
-from components.common.parquet import atomic_path, read_json, read_table, write_json, write_table
+from components.common.parquet import (
+    atomic_path,
+    read_json,
+    read_table,
+    remove_stray_temporaries,
+    write_batches,
+    write_json,
+    write_table,
+)
 
 UNREADABLE = "is not a readable parquet file"
 
@@ -155,3 +165,55 @@ def test_broken_json_names_the_path(tmp_path: Path) -> None:
         read_json(path, "lineage")
 
     assert str(raised.value) == f"lineage {path} is not valid JSON (Expecting value)"
+
+
+def test_schema_mismatch_on_read_is_one_line_error_naming_the_path(tmp_path: Path) -> None:
+    import pandera.pandas as pandera
+
+    schema = pandera.DataFrameSchema({"flight_id": pandera.Column(str), "carrier": pandera.Column(str)})
+    path = tmp_path / "flights.parquet"
+    write_table(_table(), path)
+    with pytest.raises(PipelineError) as error:
+        parquet.read_frame(path, "scoring features", schema)
+    assert str(error.value) == (
+        f"scoring features {path} does not match its schema (column_in_dataframe carrier): "
+        "rerun the stage that writes it"
+    )
+
+
+# --- streaming writes and leftovers of killed writers --------------------------------------------
+
+
+def _reader(*sizes: int) -> pa.RecordBatchReader:
+    schema = pa.schema([("x", pa.int64())])
+    batches = [pa.record_batch([pa.array(range(size), pa.int64())], schema=schema) for size in sizes]
+    return pa.RecordBatchReader.from_batches(schema, iter(batches))
+
+
+def test_write_batches_streams_one_row_group_per_batch(tmp_path: Path) -> None:
+    path = tmp_path / "out.parquet"
+
+    assert write_batches(_reader(3, 0, 4), path) == 7
+
+    assert pq.ParquetFile(path).metadata.num_row_groups == 2
+    assert read_table(path, "out").column("x").to_pylist() == [0, 1, 2, 0, 1, 2, 3]
+
+
+def test_write_batches_of_nothing_is_an_error_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(PipelineError, match=r"^no rows: fix it$"):
+        write_batches(_reader(0), tmp_path / "out.parquet", empty_error="no rows: fix it")
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stray_temporaries_of_dead_writers_are_removed(tmp_path: Path) -> None:
+    dead = tmp_path / ".history.parquet.999999999.k2j3.tmp"
+    dead.write_bytes(b"half")
+    mine = tmp_path / f".history.parquet.{os.getpid()}.k2j3.tmp"
+    mine.write_bytes(b"half")
+    other = tmp_path / ".notes.tmp"
+    other.write_text("not ours")
+
+    assert remove_stray_temporaries(tmp_path) == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, other.name])
+    assert remove_stray_temporaries(tmp_path / "missing") == []

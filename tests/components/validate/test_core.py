@@ -12,6 +12,7 @@ import pytest
 from components.common.errors import PipelineError
 from components.schemas import HistoryFlights, ScoringFlights
 from components.validate.core import (
+    check_both_outcomes,
     check_quarantine_share,
     check_single_day,
     mask_implausible_weather,
@@ -93,7 +94,7 @@ def test_every_broken_rule_of_a_row_is_listed(flights: pd.DataFrame) -> None:
     reasons = dict(zip(result.quarantine["flight_id"], result.quarantine["reason"], strict=True))
     assert reasons == {
         flights.loc[4, "flight_id"]: "dest str_length(3, 3) (got TOOLONG); flight greater_than(0) (got -1)",
-        flights.loc[9, "flight_id"]: "month less_than_or_equal_to(12) (got 13)",
+        flights.loc[9, "flight_id"]: "flight_date_matches_year_month_day; month less_than_or_equal_to(12) (got 13)",
     }
     assert len(result.valid) == len(flights) - 2
 
@@ -152,3 +153,71 @@ def test_check_single_day(flights: pd.DataFrame) -> None:
         check_single_day(flights)
 
     assert str(raised.value) == "the scoring set spans 2 days, expected exactly one: check sql/flights_between.sql"
+
+
+# --- the report, the real defects, future-dated rows, one outcome -------------------------------------
+
+
+def test_the_report_counts_every_broken_rule_with_examples(flights: pd.DataFrame) -> None:
+    flights.loc[[1, 2, 3, 4], "origin"] = "BOS"
+    flights.loc[5, "distance"] = -1.0
+
+    report = split_valid_rows(flights, HistoryFlights, "history").report
+
+    assert report["rows"] == 20
+    assert report["quarantined"] == 5
+    assert report["broken_rules"] == [
+        {"rule": "distance greater_than(0)", "rows": 1, "examples": [flights.loc[5, "flight_id"]]},
+        {
+            "rule": "origin isin(['EWR', 'JFK', 'LGA'])",
+            "rows": 4,
+            "examples": flights.loc[[1, 2, 3], "flight_id"].tolist(),
+        },
+    ]
+
+
+def test_the_real_defects_are_counted_not_quarantined(flights: pd.DataFrame) -> None:
+    flights.loc[0, ["plane_year", "plane_type", "plane_manufacturer", "plane_engines", "plane_seats"]] = None
+    flights.loc[0, "plane_engine"] = None
+    flights.loc[0, "tailnum"] = "N999ZZ"  # a tail number without a planes row
+    flights.loc[1, ["temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib"]] = (
+        np.nan
+    )
+    flights.loc[2, "wind_speed"] = 1048.36058
+
+    result = split_valid_rows(flights, HistoryFlights, "history")
+
+    defects = result.report["known_defects"]
+    assert defects["flights_without_plane_row"] >= 1
+    assert defects["flights_without_weather_hour"] >= 1
+    assert defects["implausible_readings_masked"] == 1
+    assert result.quarantine.empty
+
+
+def test_future_dated_history_rows_are_quarantined(flights: pd.DataFrame) -> None:
+    second_day = flights["flight_date"].max().date()
+
+    result = split_valid_rows(flights, HistoryFlights, "history", before=second_day)
+
+    assert set(result.quarantine["reason"]) == {f"flight_date on or after the run date {second_day} (future-dated)"}
+    assert (result.valid["flight_date"].dt.date < second_day).all()
+
+
+def test_a_column_of_the_wrong_type_is_a_structural_break(flights: pd.DataFrame) -> None:
+    flights["distance"] = "far"
+
+    with pytest.raises(PipelineError) as raised:
+        split_valid_rows(flights, HistoryFlights, "history")
+
+    assert str(raised.value) == (
+        "the history set does not have the expected structure: distance: coerce_dtype('float64') (far): "
+        "fix the warehouse tables or the query in sql/"
+    )
+
+
+def test_a_window_with_one_outcome_cannot_train(flights: pd.DataFrame) -> None:
+    check_both_outcomes(flights)
+    flights["disrupted"] = True
+
+    with pytest.raises(PipelineError, match=r"^every one of the 20 valid history flights is disrupted: "):
+        check_both_outcomes(flights)
