@@ -1,1 +1,16 @@
 # bench targets (included by the Makefile).
+# The benchmark: `make bench` (full: 1x real + SYNTHETIC 10x/30x histories; long) and `make bench-smoke`
+# (1x real data only, one repetition, < 2 min; CI runs it to keep the benchmark working, never to judge timings).
+BENCH_OUT ?= build/bench.json
+BENCH_ARGS ?=
+IMAGE_REPO ?= flight-delay
+IMAGE_TAG ?= dev
+
+.PHONY: bench bench-smoke
+
+bench: install ## Full benchmark (real 1x + SYNTHETIC 10x/30x): table + JSON in BENCH_OUT
+	IMAGE_REPO=$(IMAGE_REPO) IMAGE_TAG=$(IMAGE_TAG) $(RUN) python -m bench --out $(BENCH_OUT) $(BENCH_ARGS)
+
+bench-smoke: install ## Benchmark smoke run on the real 1x data (< 2 min); asserts it wrote its records
+	IMAGE_REPO=$(IMAGE_REPO) IMAGE_TAG=$(IMAGE_TAG) $(RUN) python -m bench --smoke --out $(BENCH_OUT) $(BENCH_ARGS)
+	$(RUN) python -m bench.check $(BENCH_OUT)

@@ -52,11 +52,14 @@ def run(
     registry = registry_root(artifact_root)
     features = read_frame(history_features_path, "history features", LabelledFeatures)
     train, holdout = split_by_time(features, holdout_start(day, holdout_days))
+    del features  # the parts are copies; only the baseline needs the training part, and only once
+    baseline = fit_baseline(train)
+    del train
     outcome = holdout[LABEL].astype(int).to_numpy()
     challenger = load_model(registry, model_version)
     curves = {
         "challenger": predict_proba(challenger, holdout),
-        "baseline": predict_baseline(fit_baseline(train), holdout),
+        "baseline": predict_baseline(baseline, holdout),
     }
     champion = read_champion(registry)
     champion_version = champion["version"] if champion else None

@@ -1,4 +1,9 @@
-"""Features: validated flights in, model inputs out."""
+"""Features: validated flights in, model inputs out, one Arrow record batch at a time.
+
+Features are row-wise, so the stage streams: each batch of validated flights is checked, featurized, checked
+and appended to the output, and peak memory is one batch whatever the window (``--window-days``) or warehouse
+size. (Whole-frame uniqueness of ``flight_id`` was checked by the validate stage, which sees every row.)
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,39 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from components.common.logging import get_logger
-from components.common.parquet import read_frame, write_table
+from components.common.parquet import atomic_path, iter_batches, open_parquet, validate_frame
 from components.features.core import build_features
 from components.schemas import FeatureFrame, HistoryFlights, LabelledFeatures, ScoringFlights
 
+BATCH_ROWS = 131_072  # rows per batch: per-call overhead amortized, memory bounded
+
 
 def _featurize(source: Path, target: Path, input_schema: Any, output_schema: Any, what: str) -> int:
-    flights = read_frame(source, what, input_schema)
-    features = output_schema.validate(build_features(flights), lazy=True)
-    write_table(pa.Table.from_pandas(features, preserve_index=False), target)
-    get_logger().info("%s: %d rows x %d features", what, len(features), features.shape[1])
-    return len(features)
+    flights_file = open_parquet(source, what)
+    rows = 0
+    with atomic_path(target) as temporary:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for batch in iter_batches(flights_file, source, what, BATCH_ROWS):
+                flights = validate_frame(batch.to_pandas(date_as_object=False), input_schema, what, source)
+                features = output_schema.validate(build_features(flights), lazy=True)
+                table = pa.Table.from_pandas(features, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(temporary, table.schema, compression="zstd", write_page_checksum=True)
+                writer.write_table(table.cast(writer.schema))
+                rows += len(features)
+            if writer is None:  # no rows: an empty file with the output's columns
+                empty = validate_frame(flights_file.schema_arrow.empty_table().to_pandas(), input_schema, what, source)
+                features = output_schema.validate(build_features(empty), lazy=True)
+                pq.write_table(pa.Table.from_pandas(features, preserve_index=False), temporary, compression="zstd")
+        finally:
+            if writer is not None:
+                writer.close()
+    get_logger().info("%s: %d rows x %d features", what, rows, len(output_schema.to_schema().columns))
+    return rows
 
 
 def run(

@@ -35,6 +35,7 @@ def run(
     day = parse_run_date(run_date)
     features = read_frame(history_features_path, "history features", LabelledFeatures)
     train, holdout = split_by_time(features, holdout_start(day, holdout_days))
+    del features  # the parts are copies: keep one window's worth in memory, not two (3.4M rows: about 1 GB each)
     data_hash = content_hash(train)
     version = model_version(day, data_hash, settings, code_version)
     model = fit_model(train, settings)

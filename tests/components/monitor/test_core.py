@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from components.features.core import CATEGORICAL_FEATURES
 from components.monitor.core import (
     CALENDAR_FEATURES,
     DRIFT_PSI,
     MONITORED_NUMERIC,
+    brier_score,
     check_outcomes,
     population_stability,
     profile_features,
+    roc_auc,
 )
 
 
@@ -111,3 +117,19 @@ def test_check_outcomes_without_matching_flights() -> None:
     result = check_outcomes(_predictions({"a": 0.2}), _outcomes({"b": True}))
 
     assert result == {"flights": 0, "observed_rate": None, "mean_predicted": None, "roc_auc": None, "brier": None}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9, 1.0])), min_size=2, max_size=40))
+def test_roc_auc_and_brier_match_scikit_learn(pairs: list[tuple[bool, float]]) -> None:
+    outcome = np.array([o for o, _ in pairs])
+    probability = np.array([p for _, p in pairs])
+    assume(outcome.any() and not outcome.all())
+
+    assert roc_auc(outcome, probability) == pytest.approx(roc_auc_score(outcome, probability))
+    assert brier_score(outcome, probability) == pytest.approx(brier_score_loss(outcome, probability))
+
+
+def test_roc_auc_needs_both_outcomes() -> None:
+    with pytest.raises(ValueError, match="both outcomes"):
+        roc_auc(np.array([True, True]), np.array([0.2, 0.4]))

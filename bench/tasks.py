@@ -1,0 +1,283 @@
+"""Work run in a child process, so each measurement has its own process, start-up and peak RSS.
+
+``python -m bench.tasks TASK JSON`` prints one JSON line: the task's result, with ``seconds`` (work only, after
+imports) and ``peak_rss_mb`` (the process's high-water mark; for several stages in one process, per stage, by
+resetting the mark through ``/proc/self/clear_refs`` between stages).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+STAGES = ("ingest", "validate", "features", "train", "evaluate", "promote", "predict", "monitor")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size since start (or the last reset), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss() -> None:
+    """Reset the peak-RSS mark (Linux >= 4.0); harmless where unsupported."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def paths(folder: Path) -> dict[str, Path]:
+    """Every artifact of one run, by name, under ``folder``."""
+    names = (
+        "history",
+        "scoring",
+        "valid_history",
+        "valid_scoring",
+        "quarantine",
+        "history_features",
+        "scoring_features",
+        "predictions",
+        "drift",
+    )
+    files = {name: folder / f"{name}.parquet" for name in names}
+    return {**files, "report": folder / "report.html", "artifact_root": folder / "artifacts"}
+
+
+def stage_call(stage: str, job: dict[str, Any], state: dict[str, Any]) -> Callable[[], dict[str, Any]]:  # noqa: PLR0911 - one branch per stage
+    """Import a stage's shell and return a call of its ``run`` for the job (what its KFP component does)."""
+    from components.common.config import PromoteSettings, Settings, TrainSettings
+
+    defaults = Settings()
+    p = paths(Path(job["folder"]))
+    url, day = job["warehouse_url"], job["run_date"]
+    window = int(job.get("window_days", defaults.window.window_days))
+    holdout = int(job.get("holdout_days", defaults.window.holdout_days))
+    if stage == "ingest":
+        from components.ingest.shell import run as ingest
+
+        return lambda: ingest(url, day, window, p["history"], p["scoring"])
+    if stage == "validate":
+        from components.validate.shell import run as validate
+
+        share = float(job.get("max_quarantine_share", defaults.validate_.max_quarantine_share))
+        return lambda: validate(
+            p["history"], p["scoring"], p["valid_history"], p["valid_scoring"], p["quarantine"], share
+        )
+    if stage == "features":
+        from components.features.shell import run as features
+
+        return lambda: features(p["valid_history"], p["valid_scoring"], p["history_features"], p["scoring_features"])
+    if stage == "train":
+        from components.train.shell import run as train
+
+        settings = TrainSettings(**job.get("train", {}))
+        return lambda: train(p["history_features"], p["artifact_root"], day, holdout, settings, "bench", "bench")
+    if stage == "evaluate":
+        from components.evaluate.shell import run as evaluate
+
+        def work() -> dict[str, Any]:
+            version = state.get("model_version") or job["model_version"]
+            result = evaluate(p["history_features"], p["artifact_root"], day, holdout, version, 0.35, 42, p["report"])
+            return result.summary
+
+        return work
+    if stage == "promote":
+        from components.promote.shell import run as promote
+
+        return lambda: promote(
+            p["artifact_root"], day, state.get("model_version") or job["model_version"], PromoteSettings()
+        )
+    if stage == "predict":
+        from components.predict.shell import run as predict
+
+        return lambda: predict(
+            url, p["artifact_root"], day, p["scoring_features"], p["valid_scoring"], p["predictions"]
+        )
+    if stage == "monitor":
+        from components.monitor.shell import run as monitor
+
+        return lambda: monitor(url, p["artifact_root"], day, p["scoring_features"], p["drift"])
+    raise ValueError(f"unknown stage {stage}")
+
+
+def task_stage(job: dict[str, Any]) -> dict[str, Any]:
+    """One stage, as its component runs it: import the shell, then the work."""
+    started = time.perf_counter()
+    call = stage_call(job["stage"], job, {})
+    imported = time.perf_counter()
+    report = call()
+    return {"import_seconds": imported - started, "seconds": time.perf_counter() - imported, "report": report}
+
+
+def task_daily_inprocess(job: dict[str, Any]) -> dict[str, Any]:
+    """The whole daily run in this one process (the notebook's way): each stage's shell, in order."""
+    started = time.perf_counter()
+    calls = {}
+    state: dict[str, Any] = {}
+    for stage in STAGES:
+        calls[stage] = stage_call(stage, job, state)
+    import_seconds = time.perf_counter() - started
+    stages: dict[str, Any] = {}
+    for stage in STAGES:
+        reset_peak_rss()
+        began = time.perf_counter()
+        report = calls[stage]()
+        stages[stage] = {"seconds": time.perf_counter() - began, "peak_rss_mb": peak_rss_mb()}
+        if stage == "train":
+            state["model_version"] = report["model_version"]
+        if stage == "evaluate":
+            stages[stage]["roc_auc"] = report["metrics"]["challenger"]["roc_auc"]
+    return {"import_seconds": import_seconds, "seconds": time.perf_counter() - started, "stages": stages}
+
+
+def task_daily_kfp(job: dict[str, Any]) -> dict[str, Any]:
+    """The daily run on the local KFP runner, each stage process sampled for its peak RSS."""
+    import threading
+
+    import psutil
+
+    import pipeline
+    from components.common.config import Settings
+
+    settings = Settings().with_overrides(
+        warehouse_url=job["warehouse_url"], artifact_root=str(paths(Path(job["folder"]))["artifact_root"])
+    )
+    seen: dict[int, dict[str, Any]] = {}
+    done = threading.Event()
+    me = psutil.Process()
+
+    def sample() -> None:
+        while not done.is_set():
+            now = time.perf_counter()
+            for child in me.children(recursive=True):
+                try:
+                    record = seen.get(child.pid)
+                    if record is None:
+                        argv = child.cmdline()
+                        if "--function_to_execute" not in argv:
+                            continue
+                        name = argv[argv.index("--function_to_execute") + 1]
+                        record = seen[child.pid] = {"stage": name, "first": now, "rss": 0.0}
+                    record["rss"] = max(record["rss"], child.memory_info().rss / 2**20)
+                    record["last"] = now
+                except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError, IndexError):
+                    continue
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    started = time.perf_counter()
+    sampler.start()
+    try:
+        pipeline.run_once("daily", settings, job["run_date"], "bench", echo="none")
+    finally:
+        done.set()
+        sampler.join()
+    total = time.perf_counter() - started
+    stages: dict[str, Any] = {}
+    for record in seen.values():
+        entry = stages.setdefault(record["stage"], {"seconds": 0.0, "peak_rss_mb": 0.0})
+        entry["seconds"] = max(entry["seconds"], record.get("last", record["first"]) - record["first"])
+        entry["peak_rss_mb"] = max(entry["peak_rss_mb"], record["rss"])
+    return {"seconds": total, "stages": stages, "sampling": "psutil every 50 ms (stage processes of KFP)"}
+
+
+def _load_model(job: dict[str, Any]) -> Any:
+    from components.common.registry import load_model, registry_root
+
+    return load_model(registry_root(Path(job["artifact_root"])), job["model_version"])
+
+
+def task_score_stream(job: dict[str, Any]) -> dict[str, Any]:
+    """The predict stage's scoring path: record batches in, predictions appended batch by batch."""
+    from components.predict.shell import score_to_parquet
+
+    model = _load_model(job)
+    started = time.perf_counter()
+    result = score_to_parquet(
+        model,
+        Path(job["features"]),
+        Path(job["flights"]),
+        Path(job["out"]),
+        dt.date.fromisoformat(job["run_date"]),
+        job["model_version"],
+    )
+    return {"seconds": time.perf_counter() - started, "rows": result["predictions"]}
+
+
+def task_score_all(job: dict[str, Any]) -> dict[str, Any]:
+    """The baseline: the same work all at once (the predict stage before streaming): whole frames, one call."""
+    import pyarrow as pa
+
+    from components.common.parquet import read_frame, write_table
+    from components.predict.core import score_flights
+    from components.schemas import FeatureFrame, Predictions, ScoringFlights
+
+    model = _load_model(job)
+    started = time.perf_counter()
+    features = read_frame(Path(job["features"]), "scoring features", FeatureFrame)
+    flights = read_frame(Path(job["flights"]), "validated scoring set", ScoringFlights)
+    day = dt.date.fromisoformat(job["run_date"])
+    predictions = Predictions.validate(score_flights(model, features, flights, day, job["model_version"]), lazy=True)
+    write_table(pa.Table.from_pandas(predictions, preserve_index=False), Path(job["out"]))
+    return {"seconds": time.perf_counter() - started, "rows": len(predictions)}
+
+
+def task_ingest_pandas(job: dict[str, Any]) -> dict[str, Any]:
+    """The baseline: ``pandas.read_sql`` of the same query (DuckDB's own DBAPI connection, or SQLAlchemy + psycopg)."""
+    import re
+
+    import pandas as pd
+
+    from components.common import warehouse
+
+    sql = warehouse.read_sql("flights_between")
+    params = {"start": dt.date.fromisoformat(job["start"]), "end": dt.date.fromisoformat(job["end"])}
+    started = time.perf_counter()
+    if job["warehouse_url"].startswith("duckdb:"):
+        import duckdb
+
+        path = warehouse.parse_warehouse_url(job["warehouse_url"]).path
+        with duckdb.connect(str(path), read_only=True) as connection:
+            connection.execute("SET TimeZone = 'UTC'")
+            frame = pd.read_sql(sql, connection, params=params)  # type: ignore[call-overload]
+    else:
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(job["warehouse_url"].replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.connect() as connection:
+            frame = pd.read_sql(sqlalchemy.text(re.sub(r"\$(\w+)", r":\1", sql)), connection, params=params)
+        engine.dispose()
+    return {"seconds": time.perf_counter() - started, "rows": len(frame)}
+
+
+TASKS = {
+    "stage": task_stage,
+    "daily_inprocess": task_daily_inprocess,
+    "daily_kfp": task_daily_kfp,
+    "score_stream": task_score_stream,
+    "score_all": task_score_all,
+    "ingest_pandas": task_ingest_pandas,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.tasks TASK JSON``: run one task, print its result as the last line of stdout."""
+    args = sys.argv[1:] if argv is None else argv
+    task, job = args[0], json.loads(args[1])
+    result = TASKS[task](job)
+    result.setdefault("peak_rss_mb", peak_rss_mb())
+    print(json.dumps(result, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
