@@ -3,8 +3,7 @@
 # (1x real data only, one repetition, < 2 min; CI runs it to keep the benchmark working, never to judge timings).
 BENCH_OUT ?= build/bench.json
 BENCH_ARGS ?=
-IMAGE_REPO ?= flight-delay
-IMAGE_TAG ?= dev
+# IMAGE_REPO and IMAGE_TAG (the stage images whose start-up is measured) come from mk/docker.mk: `make build`'s tag.
 
 .PHONY: bench bench-smoke
 

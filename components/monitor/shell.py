@@ -15,7 +15,7 @@ from components.common.parquet import read_frame, write_table
 from components.common.registry import read_champion, read_reference, registry_root
 from components.ingest.core import parse_run_date
 from components.monitor.core import check_outcomes, population_stability
-from components.schemas import FeatureFrame
+from components.schemas import Drift, FeatureFrame, MonitoringHistory
 
 
 def _yesterday(warehouse_url: str, day: dt.date) -> dict[str, Any] | None:
@@ -43,6 +43,7 @@ def run(
     drift = population_stability(read_reference(registry, champion["version"]), features) if champion else None
     checked = _yesterday(warehouse_url, day - dt.timedelta(days=1))
     if drift is not None:
+        drift = Drift.validate(drift, lazy=True)  # our own output meets its contract before anyone reads it
         write_table(pa.Table.from_pandas(drift, preserve_index=False), drift_path)
     drifted = drift.loc[drift["drifted"], "feature"].tolist() if drift is not None else []
     row = {
@@ -73,9 +74,9 @@ def run(
             ("checked_mean_predicted", pa.float64()),
         ]
     )
-    warehouse.replace_day_rows(
-        warehouse_url, warehouse.MONITORING_TABLE, "run_date", day, pa.Table.from_pylist([row], schema)
-    )
+    table = pa.Table.from_pylist([row], schema)
+    MonitoringHistory.validate(table.to_pandas(date_as_object=False), lazy=True)
+    warehouse.replace_day_rows(warehouse_url, warehouse.MONITORING_TABLE, "run_date", day, table)
     if checked:
         log.info(
             "yesterday (%s): %d flights, roc_auc=%s brier=%s",
