@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,36 @@ def write_table(table: pa.Table, path: Path) -> None:
         pq.write_table(table, temporary, compression="zstd", write_page_checksum=True)
 
 
+@contextlib.contextmanager
+def appending(path: Path, schema: pa.Schema | None = None) -> Iterator[Callable[[pa.Table | pa.RecordBatch], None]]:
+    """Yield ``append(table_or_batch)``: each call adds row groups to ``path``, written atomically on exit.
+
+    The file takes ``schema``, or else the first appended table's (later ones are cast to it); memory stays at
+    about one batch. On an error nothing is written; a full disk is one line. Append at least once (an empty
+    table gives an empty file with its columns) unless ``schema`` is given.
+    """
+    with _disk_errors(path), atomic_path(path) as temporary:
+        writer = None if schema is None else _writer(temporary, schema)
+
+        def append(data: pa.Table | pa.RecordBatch) -> None:
+            nonlocal writer
+            if writer is None:
+                writer = _writer(temporary, data.schema)
+            writer.write(data.cast(writer.schema) if isinstance(data, pa.Table) else data)
+
+        try:
+            yield append
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            raise ValueError(f"nothing was appended to {path} and no schema was given")
+
+
+def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    return pq.ParquetWriter(path, schema, compression="zstd", write_page_checksum=True)
+
+
 def write_batches(reader: pa.RecordBatchReader, path: Path, empty_error: str | None = None) -> int:
     """Stream record batches into ``path`` atomically, one row group per batch; returns the row count.
 
@@ -63,12 +93,11 @@ def write_batches(reader: pa.RecordBatchReader, path: Path, empty_error: str | N
     raises that ``PipelineError`` and nothing is written.
     """
     rows = 0
-    with _disk_errors(path), atomic_path(path) as temporary:
-        with pq.ParquetWriter(temporary, reader.schema, compression="zstd", write_page_checksum=True) as writer:
-            for batch in reader:
-                if batch.num_rows:
-                    writer.write_batch(batch)
-                    rows += batch.num_rows
+    with appending(path, reader.schema) as append:
+        for batch in reader:
+            if batch.num_rows:
+                append(batch)
+                rows += batch.num_rows
         if rows == 0 and empty_error is not None:
             raise PipelineError(empty_error)
     return rows

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from components.common.logging import get_logger
-from components.common.parquet import atomic_path, iter_batches, open_parquet, validate_frame
+from components.common.parquet import appending, iter_batches, open_parquet, validate_frame
 from components.features.core import build_features
 from components.schemas import FeatureFrame, HistoryFlights, LabelledFeatures, ScoringFlights
 
@@ -24,24 +23,15 @@ BATCH_ROWS = 131_072  # rows per batch: per-call overhead amortized, memory boun
 def _featurize(source: Path, target: Path, input_schema: Any, output_schema: Any, what: str) -> int:
     flights_file = open_parquet(source, what)
     rows = 0
-    with atomic_path(target) as temporary:
-        writer: pq.ParquetWriter | None = None
-        try:
-            for batch in iter_batches(flights_file, source, what, BATCH_ROWS):
-                flights = validate_frame(batch.to_pandas(date_as_object=False), input_schema, what, source)
-                features = output_schema.validate(build_features(flights), lazy=True)
-                table = pa.Table.from_pandas(features, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(temporary, table.schema, compression="zstd", write_page_checksum=True)
-                writer.write_table(table.cast(writer.schema))
-                rows += len(features)
-            if writer is None:  # no rows: an empty file with the output's columns
-                empty = validate_frame(flights_file.schema_arrow.empty_table().to_pandas(), input_schema, what, source)
-                features = output_schema.validate(build_features(empty), lazy=True)
-                pq.write_table(pa.Table.from_pandas(features, preserve_index=False), temporary, compression="zstd")
-        finally:
-            if writer is not None:
-                writer.close()
+    with appending(target) as append:
+        for batch in iter_batches(flights_file, source, what, BATCH_ROWS):
+            flights = validate_frame(batch.to_pandas(date_as_object=False), input_schema, what, source)
+            features = output_schema.validate(build_features(flights), lazy=True)
+            append(pa.Table.from_pandas(features, preserve_index=False))
+            rows += len(features)
+        if rows == 0:  # no rows: an empty file with the output's columns
+            empty = validate_frame(flights_file.schema_arrow.empty_table().to_pandas(), input_schema, what, source)
+            append(pa.Table.from_pandas(output_schema.validate(build_features(empty), lazy=True), preserve_index=False))
     get_logger().info("%s: %d rows x %d features", what, rows, len(output_schema.to_schema().columns))
     return rows
 

@@ -13,12 +13,11 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from components.common import warehouse
 from components.common.errors import PipelineError
 from components.common.logging import get_logger
-from components.common.parquet import atomic_path, iter_batches, open_parquet, read_table, validate_frame
+from components.common.parquet import appending, iter_batches, open_parquet, read_table, validate_frame
 from components.common.registry import load_model, read_champion, registry_root
 from components.ingest.core import parse_run_date
 from components.predict.core import riskiest, score_flights
@@ -67,43 +66,35 @@ def score_to_parquet(
     flights_stream = iter_batches(flights_file, flights_path, "validated scoring set", batch_rows)
     pending: list[pa.RecordBatch] = []
     rows, total, top = 0, 0.0, None
-    with atomic_path(predictions_path) as temporary:
-        writer: pq.ParquetWriter | None = None
-        try:
-            for batch in iter_batches(features_file, features_path, "scoring features", batch_rows):
-                features = validate_frame(
-                    batch.to_pandas(date_as_object=False), FeatureFrame, "scoring features", features_path
+    with appending(predictions_path) as append:
+        for batch in iter_batches(features_file, features_path, "scoring features", batch_rows):
+            features = validate_frame(
+                batch.to_pandas(date_as_object=False), FeatureFrame, "scoring features", features_path
+            )
+            flights_table = _exactly(flights_stream, batch.num_rows, pending)
+            flights = validate_frame(
+                flights_table.to_pandas(date_as_object=False), ScoringFlights, "validated scoring set", flights_path
+            )
+            predictions = score_flights(model, features, flights, run_date, version)
+            if len(predictions) != batch.num_rows:
+                raise PipelineError(
+                    f"scoring features and the validated scoring set list different flights near row {rows}: "
+                    "rerun the features stage"
                 )
-                flights_table = _exactly(flights_stream, batch.num_rows, pending)
-                flights = validate_frame(
-                    flights_table.to_pandas(date_as_object=False), ScoringFlights, "validated scoring set", flights_path
-                )
-                predictions = score_flights(model, features, flights, run_date, version)
-                if len(predictions) != batch.num_rows:
-                    raise PipelineError(
-                        f"scoring features and the validated scoring set list different flights near row {rows}: "
-                        "rerun the features stage"
-                    )
-                predictions = Predictions.validate(predictions, lazy=True)
-                table = pa.Table.from_pandas(predictions, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(temporary, table.schema, compression="zstd", write_page_checksum=True)
-                writer.write_table(table)
-                rows += len(predictions)
-                total += float(predictions["p_disrupted"].sum())
-                # Only rows at or above the batch's k-th highest probability can enter the running top k.
-                cutoff = predictions["p_disrupted"].nlargest(TOP_COUNT).min()
-                contenders = predictions[predictions["p_disrupted"] >= cutoff]
-                candidates = contenders if top is None else pd.concat([top, contenders], ignore_index=True)
-                top = riskiest(candidates, TOP_COUNT).reset_index(drop=True)
-            if writer is None:  # no flights: an empty file with the predictions' schema
-                empty = Predictions.validate(
-                    pd.DataFrame({column: [] for column in Predictions.to_schema().columns}), lazy=True
-                )
-                pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), temporary, compression="zstd")
-        finally:
-            if writer is not None:
-                writer.close()
+            predictions = Predictions.validate(predictions, lazy=True)
+            append(pa.Table.from_pandas(predictions, preserve_index=False))
+            rows += len(predictions)
+            total += float(predictions["p_disrupted"].sum())
+            # Only rows at or above the batch's k-th highest probability can enter the running top k.
+            cutoff = predictions["p_disrupted"].nlargest(TOP_COUNT).min()
+            contenders = predictions[predictions["p_disrupted"] >= cutoff]
+            candidates = contenders if top is None else pd.concat([top, contenders], ignore_index=True)
+            top = riskiest(candidates, TOP_COUNT).reset_index(drop=True)
+        if rows == 0:  # no flights: an empty file with the predictions' schema
+            empty = Predictions.validate(
+                pd.DataFrame({column: [] for column in Predictions.to_schema().columns}), lazy=True
+            )
+            append(pa.Table.from_pandas(empty, preserve_index=False))
     return {
         "predictions": rows,
         "mean_p_disrupted": round(total / rows, 4) if rows else None,
