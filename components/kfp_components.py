@@ -20,6 +20,20 @@ def placeholder_image(stage: str) -> str:
 
 
 @dsl.component(base_image=placeholder_image("ingest"), install_kfp_package=False)
+def run_date_of(run_date: str, scheduled_time: str, replay_year: int) -> str:
+    """The day this run is for: the run_date parameter, else the recurring run's scheduled day (UTC)."""
+    import json
+
+    from components.common.entrypoint import run_stage
+    from components.ingest.core import resolve_run_date
+
+    report = run_stage(
+        "run-date", run_date or "-", lambda: {"run_date": resolve_run_date(run_date, scheduled_time, replay_year)}
+    )
+    return str(json.loads(report)["run_date"])
+
+
+@dsl.component(base_image=placeholder_image("ingest"), install_kfp_package=False)
 def ingest(
     warehouse_url: str, run_date: str, window_days: int, history: Output[Dataset], scoring: Output[Dataset]
 ) -> str:

@@ -44,6 +44,9 @@ BATCH_ROWS = 65_536
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_ATTEMPTS = 4
 _URL_HINT = "use duckdb:///path/to/file.duckdb or postgresql://user@host:port/database"
+# On a cluster the URL (with its password) comes from the flights-warehouse Secret through this variable, so it is
+# never in the compiled pipeline, a run's parameters, an image or a log line.
+WAREHOUSE_URL_ENV = "FLIGHTS_WAREHOUSE_URL"
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # SQLSTATE classes/codes worth another attempt: connection exceptions, serialization failure, deadlock,
 # admin/crash shutdown, cannot connect now, too many connections.
@@ -87,16 +90,35 @@ class WarehouseUrl:
         return WarehouseUrl(self.scheme, self.path.resolve())
 
 
+def resolve_warehouse_url(url: str) -> str:
+    """``url``, or when it is empty the ``FLIGHTS_WAREHOUSE_URL`` environment variable (on a cluster: the Secret)."""
+    if url:
+        return url
+    from_environment = os.environ.get(WAREHOUSE_URL_ENV, "")
+    if not from_environment:
+        raise PipelineError(
+            f"no warehouse URL: pass --warehouse-url or set {WAREHOUSE_URL_ENV} "
+            "(on a cluster: create the flights-warehouse Secret with `make warehouse`)"
+        )
+    return from_environment
+
+
+def _masked(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for messages about a URL that may not parse."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
 def parse_warehouse_url(url: str) -> WarehouseUrl:
     """Parse ``duckdb:///path`` or ``postgresql://user@host:port/db``; anything else is a one-line error."""
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise PipelineError(f"warehouse URL '{url}' has no scheme: {_URL_HINT}")
+        raise PipelineError(f"warehouse URL '{_masked(url)}' has no scheme: {_URL_HINT}")
     if scheme in POSTGRES_SCHEMES:
         parts = urlsplit(url)
         if not parts.hostname or not parts.path.strip("/"):
             raise PipelineError(
-                f"warehouse URL '{url}' needs a host and a database name: use postgresql://user@host:port/database"
+                f"warehouse URL '{_masked(url)}' needs a host and a database name: "
+                "use postgresql://user@host:port/database"
             )
         return WarehouseUrl("postgresql", url=url)
     if scheme != "duckdb":

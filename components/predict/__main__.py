@@ -14,7 +14,11 @@ from components.common.cli import add_path, run_cli, stage_parser
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = stage_parser("predict", __doc__ or "")
-    parser.add_argument("--warehouse-url", required=True, help="duckdb:////abs/path.duckdb or postgresql://...")
+    parser.add_argument(
+        "--warehouse-url",
+        default="",
+        help="duckdb:////abs/path.duckdb or postgresql://... (default: $FLIGHTS_WAREHOUSE_URL)",
+    )
     parser.add_argument("--artifact-root", type=Path, required=True, help="the registry lives in its registry/")
     add_path(parser, "scoring-features", "scoring features input")
     add_path(parser, "valid-scoring", "valid scoring set input")

@@ -112,6 +112,7 @@ def run(
 ) -> dict[str, Any]:
     """Score every validated flight of the day with the current champion."""
     day = parse_run_date(run_date)
+    warehouse_url = warehouse.resolve_warehouse_url(warehouse_url)
     registry = registry_root(artifact_root)
     champion = read_champion(registry)
     if champion is None:

