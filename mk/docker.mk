@@ -1,7 +1,8 @@
 # Stage images, the offline base image and the container tests (included by the Makefile).
 # `make build` builds one image per stage from docker/Dockerfile, tagged $(IMAGE_REPO)/<stage>:$(IMAGE_TAG).
 
-STAGES ?= ingest validate features train evaluate promote predict monitor
+# The eight stage images, and `submit` (pipeline.py + the KFP SDK, for the CronJob in k8s/).
+STAGES ?= ingest validate features train evaluate promote predict monitor submit
 IMAGE_REPO ?= flight-delay
 # The tag is the git commit (plus -dirty for uncommitted changes to tracked files), never `latest`:
 # KFP's cache key ignores image digests. pipeline.py's --runner docker picks the same tag.
@@ -19,7 +20,7 @@ BUILD_LOGS ?= build/docker
 
 # The locked package sets the images install (docker/requirements/<set>.txt, exported from uv.lock):
 # core for every stage, then one set per combination of extras a stage needs (see docker/Dockerfile).
-REQUIREMENT_SETS := core warehouse ml ml-report warehouse-ml
+REQUIREMENT_SETS := core warehouse-seed cluster ml ml-report warehouse-ml
 REQUIREMENTS := $(REQUIREMENT_SETS:%=docker/requirements/%.txt)
 
 .PHONY: base-image print-offline-base requirements build lint-docker image-sizes test-containers
@@ -42,11 +43,12 @@ print-offline-base: ## Print the offline base image's name (for make build BASE_
 build: $(REQUIREMENTS) ## Build one image per stage, IMAGE_REPO/<stage>:IMAGE_TAG (STAGES="train predict": a subset)
 	@mkdir -p $(BUILD_LOGS)
 	@for stage in $(STAGES); do \
-	    case " ingest validate features train evaluate promote predict monitor " in *" $$stage "*) ;; \
-	        *) echo "error: unknown stage '$$stage' in STAGES: use ingest validate features train evaluate promote predict monitor"; exit 2;; esac; \
+	    case " ingest validate features train evaluate promote predict monitor submit " in *" $$stage "*) ;; \
+	        *) echo "error: unknown stage '$$stage' in STAGES: use ingest validate features train evaluate promote predict monitor submit"; exit 2;; esac; \
 	    image=$(IMAGE_REPO)/$$stage:$(IMAGE_TAG); started=$$(date +%s); \
 	    if $(DOCKER) build --file docker/Dockerfile --target $$stage --tag $$image \
-	        --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg REVISION=$(REVISION) . >$(BUILD_LOGS)/$$stage.log 2>&1; then \
+	        --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg REVISION=$(REVISION) \
+	        --build-arg IMAGE_REPO=$(IMAGE_REPO) --build-arg IMAGE_TAG=$(IMAGE_TAG) . >$(BUILD_LOGS)/$$stage.log 2>&1; then \
 	        echo "built $$image in $$(( $$(date +%s) - started )) s"; \
 	    else \
 	        tail -25 $(BUILD_LOGS)/$$stage.log; \

