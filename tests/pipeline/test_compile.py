@@ -1,4 +1,5 @@
-"""The compiled pipelines, loaded back from YAML: DAG, per-stage images, caching and retry policy."""
+"""The compiled pipelines, loaded back from YAML: DAG, per-stage images, caching and retry policy, and what a
+cluster needs: the Secret wiring, the artifact volume, resources and the schedule-time parameter."""
 
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ import yaml
 import pipeline
 from components.kfp_components import STAGES
 
+# Every stage also waits for "run-date-of", the first task, which decides the day (see test_run_date_*).
 DAILY_DAG = {
     "ingest": set(),
     "validate": {"ingest"},
@@ -26,6 +28,9 @@ INFERENCE_DAG = {
     "predict": {"features-scoring", "validate-scoring"},
     "monitor": {"features-scoring", "predict"},
 }
+RUN_DATE_TASK = "run-date-of"
+WAREHOUSE_TASKS = {"ingest", "ingest-scoring", "predict", "monitor"}
+REGISTRY_TASKS = {"train", "evaluate", "promote", "predict", "monitor"}
 CACHED = {"validate", "features", "validate-scoring", "features-scoring"}
 RETRIED = {"ingest", "ingest-scoring", "predict", "monitor"}
 
@@ -37,7 +42,8 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         pipeline.main(["compile", "--output", str(output), "--image-repo", "registry.test/fd", "--image-tag", "abc123"])
         == 0
     )
-    return {name: yaml.safe_load((output / f"{name}.yaml").read_text()) for name in pipeline.PIPELINES}
+    # The first YAML document is the pipeline spec; the second, kfp-kubernetes' platform config (test_*_secret, ...).
+    return {name: next(yaml.safe_load_all((output / f"{name}.yaml").read_text())) for name in pipeline.PIPELINES}
 
 
 def _tasks(spec: dict[str, Any]) -> dict[str, Any]:
@@ -54,14 +60,15 @@ def _image(spec: dict[str, Any], task: dict[str, Any]) -> str:
 @pytest.mark.parametrize(("name", "dag"), [("daily", DAILY_DAG), ("inference", INFERENCE_DAG)])
 def test_dag_has_the_stages_in_order(compiled: dict[str, Any], name: str, dag: dict[str, set[str]]) -> None:
     tasks = _tasks(compiled[name])
-    assert {task: set(spec.get("dependentTasks", [])) for task, spec in tasks.items()} == dag
+    expected = {task: after | {RUN_DATE_TASK} for task, after in dag.items()} | {RUN_DATE_TASK: set()}
+    assert {task: set(spec.get("dependentTasks", [])) for task, spec in tasks.items()} == expected
 
 
 @pytest.mark.parametrize("name", pipeline.PIPELINES)
 def test_every_task_runs_its_own_stage_image(compiled: dict[str, Any], name: str) -> None:
     spec = compiled[name]
     for task_name, task in _tasks(spec).items():
-        stage = task_name.removesuffix("-scoring")
+        stage = "ingest" if task_name == RUN_DATE_TASK else task_name.removesuffix("-scoring")
         assert stage in STAGES
         assert _image(spec, task) == f"registry.test/fd/{stage}:abc123"
         assert task["taskInfo"]["name"], "every task has a display name"
@@ -86,9 +93,11 @@ def test_caching_and_retry_policy(compiled: dict[str, Any], name: str) -> None:
 
 def test_daily_parameters_default_to_the_typed_settings(compiled: dict[str, Any]) -> None:
     parameters = compiled["daily"]["root"]["inputDefinitions"]["parameters"]
-    assert {"run_date", "warehouse_url", "artifact_root"} <= {
-        n for n, p in parameters.items() if not p.get("isOptional")
-    }
+    # A recurring run passes none of these: the scheduled day, the Secret's URL, the volume's artifact root.
+    assert parameters["run_date"]["defaultValue"] == ""
+    assert parameters["warehouse_url"]["defaultValue"] == ""
+    assert parameters["artifact_root"]["defaultValue"] == pipeline.CLUSTER_ARTIFACT_ROOT
+    assert parameters["replay_year"]["defaultValue"] == 0
     assert parameters["window_days"]["defaultValue"] == pipeline.DEFAULTS.window.window_days
     assert parameters["min_roc_auc"]["defaultValue"] == pipeline.DEFAULTS.promote.min_roc_auc
 
@@ -97,3 +106,94 @@ def test_compile_prints_the_files_it_wrote(tmp_path: Path, capsys: pytest.Captur
     assert pipeline.main(["compile", "--output", str(tmp_path)]) == 0
     assert capsys.readouterr().out.split() == [str(tmp_path / "daily.yaml"), str(tmp_path / "inference.yaml")]
     assert "flight-delay/train:dev" in (tmp_path / "daily.yaml").read_text()
+
+
+def _platform(spec_text: str) -> dict[str, Any]:
+    """The kubernetes platform config of each executor (the second YAML document kfp-kubernetes adds)."""
+    documents = list(yaml.safe_load_all(spec_text))
+    assert len(documents) == 2, "the compiled file has the pipeline spec and the platform spec"
+    executors: dict[str, Any] = documents[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    return executors
+
+
+@pytest.fixture(scope="module")
+def compiled_text(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    output = tmp_path_factory.mktemp("compiled-text")
+    assert pipeline.main(["compile", "--output", str(output), "--image-tag", "0123456789ab"]) == 0
+    return {name: (output / f"{name}.yaml").read_text() for name in pipeline.PIPELINES}
+
+
+def _executor_of(spec: dict[str, Any], task_name: str) -> str:
+    label: str = spec["components"][_tasks(spec)[task_name]["componentRef"]["name"]]["executorLabel"]
+    return label
+
+
+@pytest.mark.parametrize("name", pipeline.PIPELINES)
+def test_warehouse_url_reaches_exactly_the_warehouse_tasks_from_the_secret(
+    compiled_text: dict[str, str], name: str
+) -> None:
+    spec = next(yaml.safe_load_all(compiled_text[name]))
+    platform = _platform(compiled_text[name])
+    for task_name in _tasks(spec):
+        config = platform.get(_executor_of(spec, task_name), {})
+        secrets = config.get("secretAsEnv", [])
+        if task_name in WAREHOUSE_TASKS:
+            assert len(secrets) == 1, task_name
+            assert secrets[0]["secretName"] == "flights-warehouse"
+            assert secrets[0]["keyToEnv"] == [{"secretKey": "url", "envVar": "FLIGHTS_WAREHOUSE_URL"}]
+        else:
+            assert secrets == [], f"{task_name} has no business with the warehouse"
+
+
+@pytest.mark.parametrize("name", pipeline.PIPELINES)
+def test_no_warehouse_address_or_credential_in_the_compiled_yaml(compiled_text: dict[str, str], name: str) -> None:
+    text = compiled_text[name]
+    for leak in ("postgresql://", "postgres://", "duckdb://", "password"):
+        assert leak not in text, leak
+
+
+@pytest.mark.parametrize("name", pipeline.PIPELINES)
+def test_registry_tasks_mount_the_artifact_volume(compiled_text: dict[str, str], name: str) -> None:
+    spec = next(yaml.safe_load_all(compiled_text[name]))
+    platform = _platform(compiled_text[name])
+    for task_name in _tasks(spec):
+        mounts = platform.get(_executor_of(spec, task_name), {}).get("pvcMount", [])
+        if task_name in REGISTRY_TASKS:
+            assert [(m["mountPath"], m["pvcNameParameter"]["runtimeValue"]["constant"]) for m in mounts] == [
+                ("/mnt/flights", "flights-artifacts")
+            ], task_name
+        else:
+            assert mounts == [], task_name
+
+
+@pytest.mark.parametrize("name", pipeline.PIPELINES)
+def test_every_stage_has_requests_and_limits(compiled_text: dict[str, str], name: str) -> None:
+    spec = next(yaml.safe_load_all(compiled_text[name]))
+    for task_name in _tasks(spec):
+        resources = spec["deploymentSpec"]["executors"][_executor_of(spec, task_name)]["container"]["resources"]
+        assert {"cpuRequest", "cpuLimit", "memoryRequest", "memoryLimit"} <= set(resources), task_name
+        assert resources["memoryRequest"] <= resources["memoryLimit"], task_name
+
+
+@pytest.mark.parametrize("name", pipeline.PIPELINES)
+def test_images_carry_the_sha_tag(compiled_text: dict[str, str], name: str) -> None:
+    spec = next(yaml.safe_load_all(compiled_text[name]))
+    images = {e["container"]["image"] for e in spec["deploymentSpec"]["executors"].values()}
+    assert all(image.endswith(":0123456789ab") for image in images), images
+    assert not any(":latest" in image for image in images)
+
+
+@pytest.mark.parametrize("name", pipeline.PIPELINES)
+def test_run_date_comes_from_the_schedule_time_when_not_given(compiled: dict[str, Any], name: str) -> None:
+    spec = compiled[name]
+    tasks = _tasks(spec)
+    inputs = tasks[RUN_DATE_TASK]["inputs"]["parameters"]
+    assert inputs["scheduled_time"]["runtimeValue"]["constant"] == "{{$.pipeline_job_schedule_time_utc}}"
+    assert inputs["run_date"]["componentInputParameter"] == "run_date"
+    assert inputs["replay_year"]["componentInputParameter"] == "replay_year"
+    assert tasks[RUN_DATE_TASK]["cachingOptions"].get("enableCache", False) is False
+    # ...and every stage takes the day from that task, never the raw parameter.
+    for task_name, task in tasks.items():
+        if task_name != RUN_DATE_TASK:
+            run_date = task["inputs"]["parameters"]["run_date"]
+            assert run_date["taskOutputParameter"]["producerTask"] == RUN_DATE_TASK, task_name
