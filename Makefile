@@ -9,6 +9,8 @@ CONFIG ?= configs/local.yaml
 RUN_DATE ?=
 START ?=
 END ?=
+# backfill's runner: local (this venv), docker (the stage images) or kfp (one cluster run per day, each waited for).
+RUNNER ?= local
 SUMMARY ?= build/summary.json
 PIPELINES_DIR ?= build/pipelines
 
@@ -23,8 +25,8 @@ DATE_FLAG := $(if $(RUN_DATE),--date $(RUN_DATE),)
 
 .PHONY: help install seed run backfill compile lint typecheck test test-fast clean
 
-# Images and container tests, the PostgreSQL warehouse, the benchmark: one file each.
-include mk/docker.mk mk/postgres.mk mk/bench.mk
+# Images and container tests, the PostgreSQL warehouse, the benchmark, the kind/KFP cluster: one file each.
+include mk/docker.mk mk/postgres.mk mk/bench.mk mk/cluster.mk
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -47,9 +49,10 @@ run: seed ## One daily run for RUN_DATE (default: the config's demo day) and its
 	@mkdir -p $(dir $(SUMMARY))
 	$(RUN) python pipeline.py run --config $(CONFIG) $(DATE_FLAG) --summary $(SUMMARY)
 
-backfill: seed ## One daily run per day from START to END, in order
-	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD"; exit 2; }
-	$(RUN) python pipeline.py backfill --config $(CONFIG) --start $(START) --end $(END)
+backfill: $(if $(filter local docker,$(RUNNER)),seed,install) ## One run per day from START to END, in order (RUNNER=local|docker|kfp)
+	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD [RUNNER=kfp]"; exit 2; }
+	$(RUN) python pipeline.py backfill --config $(CONFIG) --start $(START) --end $(END) --runner $(RUNNER) \
+	    $(if $(filter kfp,$(RUNNER)),--replay-year $(REPLAY_YEAR))
 
 compile: install ## Compile both pipelines to PIPELINES_DIR
 	$(RUN) python pipeline.py compile --config $(CONFIG) --output $(PIPELINES_DIR)
@@ -59,7 +62,7 @@ lint: install ## ruff (lint and format check)
 	$(RUN) ruff format --check .
 
 typecheck: install ## mypy, strict
-	$(RUN) mypy components pipeline.py
+	$(RUN) mypy components cluster pipeline.py
 
 test-fast: install ## Unit tests only (seconds)
 	$(RUN) pytest -m "not slow and not docker" -q

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install and start what the CI tests need on a fresh Debian 12 machine (as root):
-# the Docker engine (Debian's docker.io), PostgreSQL server binaries and debootstrap (for the offline base image).
+# the Docker engine (Debian's docker.io), PostgreSQL server binaries, debootstrap (for the offline base image) and
+# shellcheck (for the cluster scripts).
 # Idempotent: a package already installed or an engine already answering is left as it is.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || docker info >/dev/null 2>&1 || missing+=(docker.io)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)  # tests/k8s lints scripts/cluster/*.sh
 if ((${#missing[@]})); then
     echo "installing: ${missing[*]}"
     apt-get update -qq

@@ -1,0 +1,91 @@
+# cluster targets (included by the Makefile): kind + Kubeflow Pipelines, the in-cluster warehouse,
+# submitting and scheduling runs. Longer logic lives in scripts/cluster/*.sh; manifests in k8s/.
+# In order: make cluster, make warehouse, make build, make load, make submit (WAIT=1 waits), make schedule.
+# On a managed cluster: make push (IMAGE_REPO=your registry), make warehouse OVERLAY=managed, and
+# make submit KFP_HOST=https://... (credentials: see the README).
+# IMAGE_REPO, IMAGE_TAG, STAGES and DOCKER come from mk/docker.mk; RUN, DATE_FLAG and install from the Makefile.
+
+KFP_VERSION ?= 2.17.0
+KIND_VERSION ?= v0.29.0
+KIND_NODE_IMAGE ?= kindest/node:v1.33.1
+KIND_CLUSTER ?= flight-delay
+K8S_SCHEMA_VERSION ?= 1.33.1
+KFP_NAMESPACE ?= kubeflow
+KFP_UI_PORT ?= 8080
+KFP_HOST ?= http://localhost:$(KFP_UI_PORT)
+PIPELINE ?= daily
+REPLAY_YEAR ?= 2013
+CRON ?= 0 0 6 * * *
+SCHEDULE_NAME ?= flight-delay-daily
+WAIT ?=
+TIMEOUT ?=
+OVERLAY ?= kind
+KUBE_CONTEXT ?=
+CLUSTER_TIMEOUT ?= 900
+SEED_TIMEOUT ?= 1200
+K8S_BUILD ?= build/k8s
+KIND ?= kind
+KUBECTL ?= kubectl
+
+# Every image a cluster run uses: one per stage, plus the submit image (kfp SDK + pipeline.py; in STAGES or not).
+CLUSTER_IMAGES = $(foreach image,$(filter-out submit,$(STAGES)) submit,$(IMAGE_REPO)/$(image):$(IMAGE_TAG))
+CLUSTER_ENV = KIND=$(KIND) KUBECTL=$(KUBECTL) DOCKER=$(DOCKER) KIND_VERSION=$(KIND_VERSION) \
+    KIND_CLUSTER=$(KIND_CLUSTER) KIND_NODE_IMAGE=$(KIND_NODE_IMAGE) KFP_VERSION=$(KFP_VERSION) \
+    KFP_NAMESPACE=$(KFP_NAMESPACE) KFP_UI_PORT=$(KFP_UI_PORT) KUBE_CONTEXT=$(KUBE_CONTEXT) \
+    CLUSTER_TIMEOUT=$(CLUSTER_TIMEOUT) SEED_TIMEOUT=$(SEED_TIMEOUT) OVERLAY=$(OVERLAY) K8S_BUILD=$(K8S_BUILD) \
+    IMAGE_REPO=$(IMAGE_REPO) IMAGE_TAG=$(IMAGE_TAG)
+KFP_FLAGS = --host $(KFP_HOST) --namespace $(KFP_NAMESPACE)
+IMAGE_FLAGS = --image-repo $(IMAGE_REPO) --image-tag $(IMAGE_TAG)
+REPLAY_FLAG = $(if $(REPLAY_YEAR),--replay-year $(REPLAY_YEAR))
+KUBECTL_CMD = $(KUBECTL)$(if $(KUBE_CONTEXT), --context $(KUBE_CONTEXT)) --namespace $(KFP_NAMESPACE)
+need_kubectl = @command -v $(KUBECTL) >/dev/null 2>&1 || { echo "error: $(KUBECTL) not found on PATH: install kubectl (https://kubernetes.io/docs/tasks/tools/)" >&2; exit 1; }
+need_kind = @command -v $(KIND) >/dev/null 2>&1 || { echo "error: $(KIND) not found on PATH: install kind $(KIND_VERSION) (https://kind.sigs.k8s.io/docs/user/quick-start/\#installation)" >&2; exit 1; }
+
+.PHONY: cluster cluster-down ui warehouse load push submit schedule unschedule doctor cronjob cronjob-down k8s-manifests
+
+cluster: ## kind cluster + standalone KFP (KFP_VERSION), waits until ready, says how to open the UI
+	$(CLUSTER_ENV) bash scripts/cluster/cluster-up.sh
+
+cluster-down: ## Delete the kind cluster (KIND_CLUSTER) and everything in it
+	$(need_kind)
+	$(KIND) delete cluster --name $(KIND_CLUSTER)
+
+ui: ## Port-forward the KFP UI (and API) to http://localhost:KFP_UI_PORT (Ctrl-C stops it)
+	$(need_kubectl)
+	@echo "KFP UI: http://localhost:$(KFP_UI_PORT) (Ctrl-C to stop)"
+	$(KUBECTL_CMD) port-forward svc/ml-pipeline-ui $(KFP_UI_PORT):80
+
+warehouse: ## In-cluster PostgreSQL warehouse (+ Secret, artifact volume, submitter SA), seeded by a Job
+	$(CLUSTER_ENV) bash scripts/cluster/warehouse.sh
+
+load: ## Load the stage images and the submit image of IMAGE_TAG into kind (after make build)
+	$(CLUSTER_ENV) bash scripts/cluster/load-images.sh $(KIND_CLUSTER) $(CLUSTER_IMAGES)
+
+push: ## Push the stage images and the submit image of IMAGE_TAG to IMAGE_REPO (a registry)
+	$(CLUSTER_ENV) bash scripts/cluster/push-images.sh $(IMAGE_REPO) $(CLUSTER_IMAGES)
+
+submit: install ## Upload the pipeline (a version per revision) and start a run for RUN_DATE; WAIT=1 waits
+	$(RUN) python pipeline.py submit $(DATE_FLAG) --pipeline $(PIPELINE) $(KFP_FLAGS) $(IMAGE_FLAGS) $(REPLAY_FLAG) $(if $(WAIT),--wait) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+
+schedule: install ## Create or update the daily recurring run SCHEDULE_NAME (CRON: six fields, UTC)
+	$(RUN) python pipeline.py schedule --name $(SCHEDULE_NAME) --cron "$(CRON)" --pipeline $(PIPELINE) $(KFP_FLAGS) $(IMAGE_FLAGS) $(REPLAY_FLAG)
+
+unschedule: install ## Remove the recurring run SCHEDULE_NAME
+	$(RUN) python pipeline.py unschedule --name $(SCHEDULE_NAME) $(KFP_FLAGS)
+
+doctor: install ## Preflight: KFP reachable, SDK/backend versions, images on the kind node, warehouse Secret
+	$(RUN) python pipeline.py doctor $(KFP_FLAGS) --kind-cluster $(KIND_CLUSTER) $(IMAGE_FLAGS)
+
+cronjob: ## Deploy the CronJob alternative to make schedule (submits daily at 06:00 UTC from the cluster)
+	$(need_kubectl)
+	@$(KUBECTL_CMD) get serviceaccount flights-submitter >/dev/null 2>&1 || { echo "error: no ServiceAccount flights-submitter in $(KFP_NAMESPACE): run make warehouse first" >&2; exit 1; }
+	$(CLUSTER_ENV) bash scripts/cluster/render.sh k8s/cronjob $(K8S_BUILD)/cronjob
+	$(KUBECTL_CMD) apply -f $(K8S_BUILD)/cronjob/manifests.yaml
+
+cronjob-down: ## Remove the CronJob (and its ConfigMaps)
+	$(need_kubectl)
+	$(KUBECTL_CMD) delete cronjob,configmap -l app.kubernetes.io/component=daily-submit --ignore-not-found
+
+k8s-manifests: ## Render every manifest make applies, with IMAGE_REPO/IMAGE_TAG, into K8S_BUILD (to review)
+	@for dir in k8s/overlays/$(OVERLAY) k8s/seed k8s/cronjob; do \
+	    $(CLUSTER_ENV) bash scripts/cluster/render.sh $$dir $(K8S_BUILD)/$$(basename $$dir) || exit 1; done
