@@ -8,7 +8,6 @@ import threading
 import time
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -16,27 +15,11 @@ from components.common import warehouse
 from components.common.errors import PipelineError
 from components.ingest.shell import write_history
 from tests.support.postgres import PostgresServer
+from tests.support.tables import predictions
 
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2013, 6, 15)
 WINDOW = {"start": dt.date(2013, 3, 17), "end": DAY}
-
-
-def _predictions(day: dt.date, flight_ids: list[str], model: str) -> pa.Table:
-    rows = len(flight_ids)
-    return pa.table(
-        {
-            "run_date": pa.array([day] * rows, pa.date32()),
-            "flight_id": flight_ids,
-            "carrier": ["UA"] * rows,
-            "flight": pa.array([1545] * rows, pa.int64()),
-            "origin": ["EWR"] * rows,
-            "dest": ["IAH"] * rows,
-            "sched_dep_time": pa.array([515] * rows, pa.int64()),
-            "p_disrupted": [0.25] * rows,
-            "model_version": [model] * rows,
-        }
-    )
 
 
 def _day_rows(url: str, day: dt.date) -> list[tuple[str, str]]:
@@ -74,14 +57,14 @@ def test_history_streams_into_parquet_batch_by_batch(postgres_warehouse: str, tm
 def test_rerun_of_a_day_replaces_its_rows_and_keeps_other_days(postgres_warehouse: str) -> None:
     other = DAY + dt.timedelta(days=1)
     warehouse.replace_day_rows(
-        postgres_warehouse, "flight_predictions", "run_date", DAY, _predictions(DAY, ["a", "b"], "m1")
+        postgres_warehouse, "flight_predictions", "run_date", DAY, predictions(DAY, ["a", "b"], model="m1")
     )
     warehouse.replace_day_rows(
-        postgres_warehouse, "flight_predictions", "run_date", other, _predictions(other, ["c"], "m1")
+        postgres_warehouse, "flight_predictions", "run_date", other, predictions(other, ["c"], model="m1")
     )
 
     warehouse.replace_day_rows(
-        postgres_warehouse, "flight_predictions", "run_date", DAY, _predictions(DAY, ["a"], "m2")
+        postgres_warehouse, "flight_predictions", "run_date", DAY, predictions(DAY, ["a"], model="m2")
     )
 
     assert _day_rows(postgres_warehouse, DAY) == [("a", "m2")]
@@ -90,9 +73,9 @@ def test_rerun_of_a_day_replaces_its_rows_and_keeps_other_days(postgres_warehous
 
 def test_a_failed_replace_leaves_the_day_as_it_was(postgres_warehouse: str) -> None:
     warehouse.replace_day_rows(
-        postgres_warehouse, "flight_predictions", "run_date", DAY, _predictions(DAY, ["a"], "m1")
+        postgres_warehouse, "flight_predictions", "run_date", DAY, predictions(DAY, ["a"], model="m1")
     )
-    broken = _predictions(DAY, ["x", "x"], "m2")  # a duplicate key: the insert fails after the delete ran
+    broken = predictions(DAY, ["x", "x"], model="m2")  # a duplicate key: the insert fails after the delete ran
 
     with pytest.raises(PipelineError, match=r"^warehouse postgresql://\S+ error: .*duplicate key"):
         warehouse.replace_day_rows(postgres_warehouse, "flight_predictions", "run_date", DAY, broken)
@@ -102,7 +85,7 @@ def test_a_failed_replace_leaves_the_day_as_it_was(postgres_warehouse: str) -> N
 
 def _replace_in_child(url: str, flight_ids: list[str], model: str, barrier: threading.Barrier) -> None:
     barrier.wait()
-    warehouse.replace_day_rows(url, "flight_predictions", "run_date", DAY, _predictions(DAY, flight_ids, model))
+    warehouse.replace_day_rows(url, "flight_predictions", "run_date", DAY, predictions(DAY, flight_ids, model=model))
 
 
 def test_two_concurrent_processes_leave_exactly_one_set_of_rows(postgres_warehouse: str) -> None:

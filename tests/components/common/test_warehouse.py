@@ -23,6 +23,7 @@ from components.common.warehouse import (
     table_exists,
 )
 from components.schemas import HistoryFlights
+from tests.support.tables import predictions
 
 FLIGHTS_CSV = """\
 year,month,day,dep_time,sched_dep_time,dep_delay,arr_time,sched_arr_time,arr_delay,carrier,flight,tailnum,origin,dest,air_time,distance,hour,minute,time_hour
@@ -303,23 +304,6 @@ def test_a_file_that_is_not_duckdb_is_an_error(tmp_path: Path) -> None:
 # --- write-back ----------------------------------------------------------------------------
 
 
-def _predictions(day: dt.date, flight_ids: list[str], p_disrupted: list[float | None]) -> pa.Table:
-    rows = len(flight_ids)
-    return pa.table(
-        {
-            "run_date": pa.array([day] * rows, pa.date32()),
-            "flight_id": flight_ids,
-            "carrier": ["UA"] * rows,
-            "flight": pa.array([1545] * rows, pa.int64()),
-            "origin": ["EWR"] * rows,
-            "dest": ["IAH"] * rows,
-            "sched_dep_time": pa.array([515] * rows, pa.int64()),
-            "p_disrupted": pa.array(p_disrupted, pa.float64()),
-            "model_version": ["20130101-abc"] * rows,
-        }
-    )
-
-
 def _stored(url: str) -> list[tuple[object, ...]]:
     with connect(url) as connection:
         return connection.execute(
@@ -331,11 +315,11 @@ def test_replace_day_rows_replaces_a_day_rather_than_duplicating_it(seeded_url: 
     first, second = dt.date(2013, 1, 2), dt.date(2013, 1, 3)
     assert not table_exists(seeded_url, "flight_predictions")
     replace_day_rows(
-        seeded_url, "flight_predictions", "run_date", first, _predictions(first, ["a", "b", "c"], [0.1] * 3)
+        seeded_url, "flight_predictions", "run_date", first, predictions(first, ["a", "b", "c"], [0.1] * 3)
     )
-    replace_day_rows(seeded_url, "flight_predictions", "run_date", second, _predictions(second, ["d"], [0.4]))
+    replace_day_rows(seeded_url, "flight_predictions", "run_date", second, predictions(second, ["d"], [0.4]))
 
-    replace_day_rows(seeded_url, "flight_predictions", "run_date", first, _predictions(first, ["a", "b"], [0.2, 0.3]))
+    replace_day_rows(seeded_url, "flight_predictions", "run_date", first, predictions(first, ["a", "b"], [0.2, 0.3]))
 
     assert table_exists(seeded_url, "flight_predictions")
     assert _stored(seeded_url) == [(first, "a", 0.2), (first, "b", 0.3), (second, "d", 0.4)]
@@ -343,10 +327,10 @@ def test_replace_day_rows_replaces_a_day_rather_than_duplicating_it(seeded_url: 
 
 def test_a_failed_replace_keeps_the_day_as_it_was(seeded_url: str) -> None:
     day = dt.date(2013, 1, 2)
-    replace_day_rows(seeded_url, "flight_predictions", "run_date", day, _predictions(day, ["a"], [0.1]))
+    replace_day_rows(seeded_url, "flight_predictions", "run_date", day, predictions(day, ["a"], [0.1]))
 
     with pytest.raises(PipelineError, match=r"^warehouse .* error: Constraint Error: NOT NULL constraint failed"):
-        replace_day_rows(seeded_url, "flight_predictions", "run_date", day, _predictions(day, ["b"], [None]))
+        replace_day_rows(seeded_url, "flight_predictions", "run_date", day, predictions(day, ["b"], [None]))
 
     assert _stored(seeded_url) == [(day, "a", 0.1)]
 
