@@ -512,6 +512,8 @@ def run_once(
     pipeline_root = artifact_root / "runs" / run_date
     images = images or StageImages(settings.images.repo, settings.images.tag)
     pipeline = build_pipeline(name, images, schedule_time="")  # kfp.local can't resolve the placeholder
+    # As in the images: OpenMP threads sleep instead of spinning, so training degrades gently on a busy machine.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     log_file = tempfile.NamedTemporaryFile("w", prefix=f"flight-delay-{run_date}-", suffix=".log", delete=False)  # noqa: SIM115
     # kfp.local makes a workspace folder per init and never removes it: give it one that goes away.
     workspace = tempfile.TemporaryDirectory(prefix="kfp-workspace-")
