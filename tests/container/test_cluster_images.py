@@ -22,6 +22,7 @@ from tests.container.conftest import _unavailable
 from tests.support.kfp_standin import KfpStandIn
 
 CRONJOB = Path(__file__).resolve().parents[2] / "k8s" / "cronjob" / "cronjob.yaml"
+SEED_JOB = Path(__file__).resolve().parents[2] / "k8s" / "seed" / "job.yaml"
 
 pytestmark = pytest.mark.docker
 
@@ -67,11 +68,15 @@ def test_submit_image_says_in_one_line_when_kfp_is_unreachable(docker_cli: str, 
     assert lines[0].startswith("error: KFP not reachable at http://127.0.0.1:9"), lines[0]
 
 
-def test_ingest_image_seeds_the_warehouse_named_by_the_environment(
+def test_the_seed_jobs_command_seeds_the_warehouse_named_by_the_environment(
     docker_cli: str, images: pipeline.StageImages, tmp_path: Path
 ) -> None:
+    job = next(d for d in yaml.safe_load_all(SEED_JOB.read_text()) if d["metadata"]["name"] == "flights-warehouse-seed")
+    [container] = job["spec"]["template"]["spec"]["containers"]
+    assert container["image"].startswith(f"{images.repo}/ingest")  # make sets the tag
     tmp_path.chmod(0o777)  # the image's own user writes here
     target = tmp_path / "wh.duckdb"
+    mount = ["--volume", f"{tmp_path}:/data", "--env", "FLIGHTS_WAREHOUSE_URL=duckdb:////data/wh.duckdb"]
     result = subprocess.run(
         [
             docker_cli,
@@ -84,14 +89,9 @@ def test_ingest_image_seeds_the_warehouse_named_by_the_environment(
             "none",
             "--cap-drop",
             "ALL",
-            "--volume",
-            f"{tmp_path}:/data",
-            "--env",
-            "FLIGHTS_WAREHOUSE_URL=duckdb:////data/wh.duckdb",
+            *mount,
             images.image("ingest"),
-            "python3",
-            "-m",
-            "components.seed",
+            *container["command"],
         ],
         capture_output=True,
         text=True,
