@@ -6,6 +6,10 @@
 # IMAGE_REPO, IMAGE_TAG, STAGES and DOCKER come from mk/docker.mk; RUN, DATE_FLAG and install from the Makefile.
 
 KFP_VERSION ?= 2.17.0
+# Standalone KFP, as its docs install it: the cluster-scoped resources first, then the platform-agnostic env.
+KFP_MANIFESTS ?= github.com/kubeflow/pipelines/manifests/kustomize
+KFP_CLUSTER_SCOPED = $(KFP_MANIFESTS)/cluster-scoped-resources?ref=$(KFP_VERSION)
+KFP_PLATFORM = $(KFP_MANIFESTS)/env/platform-agnostic?ref=$(KFP_VERSION)
 KIND_VERSION ?= v0.29.0
 KIND_NODE_IMAGE ?= kindest/node:v1.33.1
 KIND_CLUSTER ?= flight-delay
@@ -44,7 +48,7 @@ need_kind = @command -v $(KIND) >/dev/null 2>&1 || { echo "error: $(KIND) not fo
 .PHONY: cluster cluster-down ui warehouse load push submit schedule unschedule doctor cronjob cronjob-down k8s-manifests
 
 cluster: ## kind cluster + standalone KFP (KFP_VERSION), waits until ready, says how to open the UI
-	$(CLUSTER_ENV) bash scripts/cluster/cluster-up.sh
+	$(CLUSTER_ENV) KFP_CLUSTER_SCOPED="$(KFP_CLUSTER_SCOPED)" KFP_PLATFORM="$(KFP_PLATFORM)" bash scripts/cluster/cluster-up.sh
 
 cluster-down: ## Delete the kind cluster (KIND_CLUSTER) and everything in it
 	$(need_kind)

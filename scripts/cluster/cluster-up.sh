@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make cluster`: a kind cluster with standalone Kubeflow Pipelines at a pinned version, ready to use.
-# Env (make passes them): KIND_CLUSTER, KIND_NODE_IMAGE, KFP_VERSION, KFP_NAMESPACE, CLUSTER_TIMEOUT (s),
-# KFP_UI_PORT. Reuses an existing cluster of that name (then only (re)applies KFP and waits).
+# Env (make passes them): KIND_CLUSTER, KIND_NODE_IMAGE, KFP_VERSION, KFP_CLUSTER_SCOPED and KFP_PLATFORM (the two
+# kustomize URLs at that ref), KFP_NAMESPACE, CLUSTER_TIMEOUT (s), KFP_UI_PORT. Reuses an existing cluster of that name (then only (re)applies KFP and waits).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common.sh source-path=SCRIPTDIR
@@ -14,6 +14,8 @@ namespace="${KFP_NAMESPACE:-kubeflow}"
 timeout="${CLUSTER_TIMEOUT:-900}"
 ui_port="${KFP_UI_PORT:-8080}"
 kfp_manifests="github.com/kubeflow/pipelines/manifests/kustomize"
+cluster_scoped="${KFP_CLUSTER_SCOPED:-$kfp_manifests/cluster-scoped-resources?ref=$kfp_version}"
+platform="${KFP_PLATFORM:-$kfp_manifests/env/platform-agnostic?ref=$kfp_version}"
 
 need_kind
 need_kubectl
@@ -28,11 +30,11 @@ else
 fi
 export KUBE_CONTEXT="kind-$cluster"
 
-echo "installing Kubeflow Pipelines $kfp_version (standalone): cluster-scoped resources"
-kc apply -k "$kfp_manifests/cluster-scoped-resources?ref=$kfp_version"
+echo "installing Kubeflow Pipelines $kfp_version (standalone): $cluster_scoped"
+kc apply -k "$cluster_scoped"
 kc wait --for condition=established --timeout=120s crd/applications.app.k8s.io
-echo "installing Kubeflow Pipelines $kfp_version: env/platform-agnostic"
-kc apply -k "$kfp_manifests/env/platform-agnostic?ref=$kfp_version"
+echo "installing Kubeflow Pipelines $kfp_version: $platform"
+kc apply -k "$platform"
 
 # Pod Security: KFP's own pods (MySQL, the object store, Argo's workflow pods with their init/wait
 # containers, and every pipeline task pod KFP creates) do not meet `restricted`, so enforcing it in this

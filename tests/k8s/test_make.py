@@ -109,6 +109,10 @@ def test_cluster_pins_versions() -> None:
     assert "KFP_VERSION=2.17.0" in line
     assert "KIND_NODE_IMAGE=kindest/node:v1.33.1" in line
     assert "KIND_CLUSTER=flight-delay" in line
+    # Standalone KFP from its own kustomizations at that ref: cluster-scoped resources, then the platform-agnostic env.
+    base = "github.com/kubeflow/pipelines/manifests/kustomize"
+    assert f'KFP_CLUSTER_SCOPED="{base}/cluster-scoped-resources?ref=2.17.0"' in line
+    assert f'KFP_PLATFORM="{base}/env/platform-agnostic?ref=2.17.0"' in line
 
 
 @pytest.mark.parametrize(

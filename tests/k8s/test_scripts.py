@@ -64,8 +64,7 @@ def test_kfp_namespace_is_warned_and_audited_not_enforced() -> None:
 
 def test_kfp_is_installed_at_the_pinned_ref_in_the_documented_order() -> None:
     script = (REPO / "scripts" / "cluster" / "cluster-up.sh").read_text()
-    scoped = script.index('apply -k "$kfp_manifests/cluster-scoped-resources?ref=$kfp_version"')
+    scoped = script.index('apply -k "$cluster_scoped"')
     established = script.index("wait --for condition=established --timeout=120s crd/applications.app.k8s.io")
-    agnostic = script.index('apply -k "$kfp_manifests/env/platform-agnostic?ref=$kfp_version"')
+    agnostic = script.index('apply -k "$platform"')
     assert scoped < established < agnostic
-    assert 'kfp_manifests="github.com/kubeflow/pipelines/manifests/kustomize"' in script
