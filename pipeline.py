@@ -714,6 +714,9 @@ def cluster_main(args: argparse.Namespace, log: logging.Logger) -> int:
         else:
             print(f"no recurring run named '{args.name}' in experiment '{args.experiment}': nothing to remove")
         return 0
+    skew = cluster.version_skew(cluster.SDK_VERSION, cluster.backend_version(session))
+    if skew and args.command != "schedule":  # schedule refuses an old backend itself
+        log.warning("%s", skew)
     code_version = _code_version()
     ref = _upload(session, args, settings, code_version)
     if args.command == "schedule":

@@ -176,3 +176,16 @@ def test_doctor_reports_version_skew_in_one_line(standin: KfpStandIn, capsys: py
     problems = capsys.readouterr().err.strip().splitlines()
     assert any(line.startswith("problem: ") and "2.14.0" in line and "2.17" in line for line in problems), problems
     assert all(line.startswith("problem: ") for line in problems)
+
+
+def test_submit_warns_about_version_skew_and_still_submits(
+    standin: KfpStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    standin.tag_name = "2.18.0"
+
+    assert _main(standin, "submit") == 0
+
+    err = capsys.readouterr().err
+    assert "WARNING" in err
+    assert "KFP SDK 2.17.3 and backend 2.18.0 differ in major.minor" in err
+    assert len(standin.runs) == 1
