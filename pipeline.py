@@ -740,10 +740,10 @@ def cluster_main(args: argparse.Namespace, log: logging.Logger) -> int:
 
     if args.command == "submit":
         run_id = cluster.submit_run(session, ref, args.experiment, f"{args.pipeline} {days[0]}", arguments_for(days[0]))
-        print(f"submitted {args.pipeline} for {days[0]}: {cluster.run_url(args.host, run_id)}", flush=True)
+        print(f"submitted {args.pipeline} for {days[0]}: {cluster.run_url(session.host, run_id)}", flush=True)
         if args.wait:
             state = cluster.wait_for_run(session, run_id, args.timeout, progress=lambda line: log.info("%s", line))
-            print(f"run {state}: {cluster.run_url(args.host, run_id)}")
+            print(f"run {state}: {cluster.run_url(session.host, run_id)}")
         return 0
     cluster.backfill(
         session,
