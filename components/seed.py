@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from components.common.cli import add_warehouse_url
 from components.common.errors import PipelineError
 from components.common.logging import configure_logging
 from components.common.warehouse import parse_warehouse_url, resolve_warehouse_url, seed_warehouse
@@ -18,7 +19,7 @@ from components.common.warehouse import parse_warehouse_url, resolve_warehouse_u
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m components.seed", description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--warehouse-url", default="", help="default: $FLIGHTS_WAREHOUSE_URL")
+    add_warehouse_url(parser)
     args = parser.parse_args(argv)
     log = configure_logging("seed", "-")
     try:

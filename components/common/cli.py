@@ -37,6 +37,20 @@ def add_path(parser: argparse.ArgumentParser, name: str, help_text: str, *, requ
     parser.add_argument(f"--{name}", type=Path, required=required, metavar="PATH", help=help_text)
 
 
+def add_warehouse_url(parser: argparse.ArgumentParser) -> None:
+    """``--warehouse-url``; empty means ``$FLIGHTS_WAREHOUSE_URL`` (on a cluster: the Secret's)."""
+    parser.add_argument(
+        "--warehouse-url",
+        default="",
+        help="duckdb:////abs/path.duckdb or postgresql://... (empty: $FLIGHTS_WAREHOUSE_URL)",
+    )
+
+
+def add_artifact_root(parser: argparse.ArgumentParser) -> None:
+    """``--artifact-root``, the folder whose ``registry/`` holds the models."""
+    parser.add_argument("--artifact-root", type=Path, required=True, help="the registry lives in its registry/")
+
+
 def add_settings(parser: argparse.ArgumentParser, model: type[BaseModel]) -> None:
     """One option per field of a settings model (``--max-iter``), defaulting to the model's default."""
     converters: dict[Any, Callable[[str], Any]] = {int: int, float: float}

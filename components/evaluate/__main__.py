@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from components.common.cli import add_path, run_cli, stage_parser
+from components.common.cli import add_artifact_root, add_path, run_cli, stage_parser
 from components.common.config import EvaluateSettings, TrainSettings, WindowSettings
 
 
@@ -16,7 +15,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = stage_parser("evaluate", __doc__ or "")
     add_path(parser, "history-features", "training features input (the holdout is its last days)")
-    parser.add_argument("--artifact-root", type=Path, required=True, help="the registry lives in its registry/")
+    add_artifact_root(parser)
     parser.add_argument("--holdout-days", type=int, default=WindowSettings().holdout_days, help="last days held out")
     parser.add_argument("--model-version", required=True, help="the challenger's registry version")
     parser.add_argument("--threshold", type=float, default=EvaluateSettings().threshold, help="confusion cut-off")

@@ -7,18 +7,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from components.common.cli import add_path, run_cli, stage_parser
+from components.common.cli import add_path, add_warehouse_url, run_cli, stage_parser
 from components.common.config import WindowSettings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = stage_parser("ingest", __doc__ or "")
-    parser.add_argument(
-        "--warehouse-url",
-        default="",
-        help="duckdb:////abs/path.duckdb or postgresql://... (default: $FLIGHTS_WAREHOUSE_URL)",
-    )
+    add_warehouse_url(parser)
     parser.add_argument("--window-days", type=int, default=WindowSettings().window_days, help="days of history")
     add_path(parser, "history", "history output (omit for the day's scoring set only)", required=False)
     add_path(parser, "scoring", "scoring set output")

@@ -5,21 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from components.common.cli import add_path, run_cli, stage_parser
+from components.common.cli import add_artifact_root, add_path, add_warehouse_url, run_cli, stage_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = stage_parser("predict", __doc__ or "")
-    parser.add_argument(
-        "--warehouse-url",
-        default="",
-        help="duckdb:////abs/path.duckdb or postgresql://... (default: $FLIGHTS_WAREHOUSE_URL)",
-    )
-    parser.add_argument("--artifact-root", type=Path, required=True, help="the registry lives in its registry/")
+    add_warehouse_url(parser)
+    add_artifact_root(parser)
     add_path(parser, "scoring-features", "scoring features input")
     add_path(parser, "valid-scoring", "valid scoring set input")
     add_path(parser, "predictions", "predictions output")

@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from components.common.cli import add_settings, run_cli, settings_from, stage_parser
+from components.common.cli import add_artifact_root, add_settings, run_cli, settings_from, stage_parser
 from components.common.config import PromoteSettings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = stage_parser("promote", __doc__ or "")
-    parser.add_argument("--artifact-root", type=Path, required=True, help="the registry lives in its registry/")
+    add_artifact_root(parser)
     parser.add_argument("--model-version", required=True, help="the challenger's registry version")
     add_settings(parser, PromoteSettings)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from components.common.cli import add_path, add_settings, run_cli, settings_from, stage_parser
+from components.common.cli import add_artifact_root, add_path, add_settings, run_cli, settings_from, stage_parser
 from components.common.config import TrainSettings, WindowSettings
 
 
@@ -16,7 +15,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = stage_parser("train", __doc__ or "")
     add_path(parser, "history-features", "training features input")
-    parser.add_argument("--artifact-root", type=Path, required=True, help="the registry lives in its registry/")
+    add_artifact_root(parser)
     parser.add_argument("--holdout-days", type=int, default=WindowSettings().holdout_days, help="last days held out")
     add_settings(parser, TrainSettings)
     parser.add_argument("--code-version", default="unknown", help="recorded in the lineage")
