@@ -36,6 +36,7 @@ from kfp import compiler, dsl, kubernetes, local
 
 from components import kfp_components as c
 from components.common.config import Settings, load_settings
+from components.common.deployment import WAREHOUSE_SECRET, WAREHOUSE_URL_ENV
 from components.common.entrypoint import ERROR_MARK
 from components.common.errors import PipelineError
 from components.common.logging import configure_logging
@@ -51,10 +52,9 @@ EXPERIMENT = "flight-delay"
 DEFAULTS = Settings()
 # Tasks that talk to the warehouse retry transient failures with backoff; the others fail fast.
 WAREHOUSE_RETRY = {"num_retries": 3, "backoff_duration": "30s", "backoff_factor": 2.0, "backoff_max_duration": "600s"}
-# On a cluster: the warehouse URL comes from this Secret's `url` key as $FLIGHTS_WAREHOUSE_URL (never a parameter),
-# and the artifact root with the model registry is this volume (k8s/, make warehouse). Local runs ignore both.
-WAREHOUSE_SECRET = "flights-warehouse"
-WAREHOUSE_URL_ENV = "FLIGHTS_WAREHOUSE_URL"
+# On a cluster: the warehouse URL comes from the WAREHOUSE_SECRET's `url` key as $FLIGHTS_WAREHOUSE_URL (never a
+# parameter), and the artifact root with the model registry is this volume (k8s/, make warehouse). Local runs ignore
+# both.
 ARTIFACTS_PVC = "flights-artifacts"
 ARTIFACTS_MOUNT = "/mnt/flights"
 CLUSTER_ARTIFACT_ROOT = f"{ARTIFACTS_MOUNT}/artifacts"

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from cluster.session import SDK_VERSION, backend_version, connect, version_skew
+from components.common.deployment import WAREHOUSE_SECRET
 from components.common.errors import PipelineError
 
-WAREHOUSE_SECRET = "flights-warehouse"
 SECRET_FIX = "create it with `make warehouse` (see k8s/ for the Secret template)"
 IMAGES_FIX = "run `make build load`"
 COMMAND_TIMEOUT_S = 60.0

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from components.common.deployment import WAREHOUSE_URL_ENV
 from components.common.errors import PipelineError
 from components.common.logging import get_logger
 
@@ -44,9 +45,6 @@ BATCH_ROWS = 65_536
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 DEFAULT_ATTEMPTS = 4
 _URL_HINT = "use duckdb:///path/to/file.duckdb or postgresql://user@host:port/database"
-# On a cluster the URL (with its password) comes from the flights-warehouse Secret through this variable, so it is
-# never in the compiled pipeline, a run's parameters, an image or a log line.
-WAREHOUSE_URL_ENV = "FLIGHTS_WAREHOUSE_URL"
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # SQLSTATE classes/codes worth another attempt: connection exceptions, serialization failure, deadlock,
 # admin/crash shutdown, cannot connect now, too many connections.
@@ -91,7 +89,8 @@ class WarehouseUrl:
 
 
 def resolve_warehouse_url(url: str) -> str:
-    """``url``, or when it is empty the ``FLIGHTS_WAREHOUSE_URL`` environment variable (on a cluster: the Secret)."""
+    """``url``, or when it is empty the ``FLIGHTS_WAREHOUSE_URL`` environment variable. On a cluster that comes from the
+    flights-warehouse Secret, so the URL is never in the compiled pipeline, a run's parameters, an image or a log."""
     if url:
         return url
     from_environment = os.environ.get(WAREHOUSE_URL_ENV, "")
