@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -43,8 +44,8 @@ def resolve_run_date(run_date: str, scheduled_time: str, replay_year: int = 0) -
     if replay_year:
         if not 1 <= replay_year <= 9999:
             raise PipelineError(f"replay year {replay_year} is not a year: use e.g. 2013, or 0 to keep the date")
-        leap = replay_year % 4 == 0 and (replay_year % 100 != 0 or replay_year % 400 == 0)
-        day = day.replace(year=replay_year, day=28 if (day.month, day.day) == (2, 29) and not leap else day.day)
+        feb_29_lost = (day.month, day.day) == (2, 29) and not calendar.isleap(replay_year)
+        day = day.replace(year=replay_year, day=28 if feb_29_lost else day.day)
     return day.isoformat()
 
 
