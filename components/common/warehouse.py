@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import duckdb
 import pyarrow as pa
@@ -73,13 +73,7 @@ class WarehouseUrl:
     @property
     def display(self) -> str:
         """The address for messages: a PostgreSQL password is never printed."""
-        if not self.is_postgres:
-            return str(self.path)
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return urlunsplit(parts._replace(netloc=netloc))
+        return _masked(self.url) if self.is_postgres else str(self.path)
 
     def resolved(self) -> WarehouseUrl:
         """The same warehouse with an absolute path (for stages running in other processes)."""
@@ -103,8 +97,12 @@ def resolve_warehouse_url(url: str) -> str:
 
 
 def _masked(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for messages about a URL that may not parse."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+    """``url`` with its password, if any, replaced by ``***``: for every message, even about a URL that won't parse."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # e.g. a port that is not a number: no password can be told apart, so show no user part
+        return re.sub(r"://[^/]*@", "://***@", url)
+    return url.replace(f":{password}@", ":***@", 1) if password else url
 
 
 def parse_warehouse_url(url: str) -> WarehouseUrl:
