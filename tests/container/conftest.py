@@ -57,15 +57,54 @@ def images(docker_cli: str) -> pipeline.StageImages:
     )
     missing = [
         found.image(stage)
-        for stage in STAGES
+        for stage in (*STAGES, "submit")
         if subprocess.run(
             [docker_cli, "image", "inspect", found.image(stage)], capture_output=True, check=False
         ).returncode
         != 0
     ]
     if missing:
-        _unavailable(f"stage image(s) not built: {', '.join(missing)}: run make build IMAGE_TAG={found.tag}")
+        _unavailable(f"image(s) not built: {', '.join(missing)}: run make build IMAGE_TAG={found.tag}")
     return found
+
+
+def _user() -> list[str]:
+    """The image's own non-root user; a non-root caller's uid instead, so it can read what the stage wrote."""
+    return [] if os.getuid() == 0 else ["--user", f"{os.getuid()}:{os.getgid()}"]
+
+
+def docker_run(
+    docker_cli: str,
+    image: str,
+    mounts: list[str],
+    *command: str,
+    network: str = "none",
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``docker run`` as a restricted pod would run it: read-only root, a tmpfs /tmp, no capabilities, no network
+    (unless ``network``), no privilege escalation; ``mounts`` as ``HOST:CONTAINER[:ro]``."""
+    hardening = ["--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=256m", "--network", network, "--cap-drop", "ALL"]
+    volumes = [part for mount in mounts for part in ("--volume", mount)]
+    variables = [part for name, value in (env or {}).items() for part in ("--env", f"{name}={value}")]
+    return subprocess.run(
+        [
+            docker_cli,
+            "run",
+            "--rm",
+            *hardening,
+            "--security-opt",
+            "no-new-privileges",
+            *_user(),
+            *volumes,
+            *variables,
+            image,
+            *command,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def _cli(main: Callable[[list[str]], int], **options: object) -> dict[str, object]:

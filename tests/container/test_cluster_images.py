@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -18,7 +17,7 @@ import yaml
 
 import pipeline
 from components.kfp_components import STAGES
-from tests.container.conftest import _unavailable
+from tests.container.conftest import docker_run
 from tests.support.kfp_standin import KfpStandIn
 
 CRONJOB = Path(__file__).resolve().parents[2] / "k8s" / "cronjob" / "cronjob.yaml"
@@ -27,31 +26,11 @@ SEED_JOB = Path(__file__).resolve().parents[2] / "k8s" / "seed" / "job.yaml"
 pytestmark = pytest.mark.docker
 
 
-def _run(docker_cli: str, image: str, *command: str, network: str = "none") -> subprocess.CompletedProcess[str]:
-    hardening = ["--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=256m", "--network", network, "--cap-drop", "ALL"]
-    return subprocess.run(
-        [docker_cli, "run", "--rm", *hardening, "--security-opt", "no-new-privileges", image, *command],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def submit_image(docker_cli: str, images: pipeline.StageImages) -> str:
-    image = images.image("submit")
-    if subprocess.run([docker_cli, "image", "inspect", image], capture_output=True, check=False).returncode:
-        _unavailable(f"submit image not built: {image}: run make build IMAGE_TAG={images.tag}")
-    return image
-
-
 def test_submit_image_compiles_the_pipeline_for_the_images_built_with_it(
-    docker_cli: str, images: pipeline.StageImages, submit_image: str
+    docker_cli: str, images: pipeline.StageImages
 ) -> None:
-    result = _run(
-        docker_cli, submit_image, "sh", "-c", "python3 pipeline.py compile --output /tmp/p >&2 && cat /tmp/p/daily.yaml"
-    )
+    compile_and_show = "python3 pipeline.py compile --output /tmp/p >&2 && cat /tmp/p/daily.yaml"
+    result = docker_run(docker_cli, images.image("submit"), [], "sh", "-c", compile_and_show)
 
     assert result.returncode == 0, result.stderr
     spec = next(yaml.safe_load_all(result.stdout))
@@ -59,8 +38,9 @@ def test_submit_image_compiles_the_pipeline_for_the_images_built_with_it(
     assert used == {images.image(stage) for stage in STAGES}
 
 
-def test_submit_image_says_in_one_line_when_kfp_is_unreachable(docker_cli: str, submit_image: str) -> None:
-    result = _run(docker_cli, submit_image, "python3", "pipeline.py", "submit", "--host", "http://127.0.0.1:9")
+def test_submit_image_says_in_one_line_when_kfp_is_unreachable(docker_cli: str, images: pipeline.StageImages) -> None:
+    command = ["python3", "pipeline.py", "submit", "--host", "http://127.0.0.1:9"]
+    result = docker_run(docker_cli, images.image("submit"), [], *command)
 
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -76,27 +56,12 @@ def test_the_seed_jobs_command_seeds_the_warehouse_named_by_the_environment(
     assert container["image"].startswith(f"{images.repo}/ingest")  # make sets the tag
     tmp_path.chmod(0o777)  # the image's own user writes here
     target = tmp_path / "wh.duckdb"
-    mount = ["--volume", f"{tmp_path}:/data", "--env", "FLIGHTS_WAREHOUSE_URL=duckdb:////data/wh.duckdb"]
-    result = subprocess.run(
-        [
-            docker_cli,
-            "run",
-            "--rm",
-            "--read-only",
-            "--tmpfs",
-            "/tmp",
-            "--network",
-            "none",
-            "--cap-drop",
-            "ALL",
-            *mount,
-            images.image("ingest"),
-            *container["command"],
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    result = docker_run(
+        docker_cli,
+        images.image("ingest"),
+        [f"{tmp_path}:/data"],
+        *container["command"],
+        env={"FLIGHTS_WAREHOUSE_URL": "duckdb:////data/wh.duckdb"},
     )
 
     assert result.returncode == 0, result.stderr
@@ -117,10 +82,11 @@ def _cronjob_command(images: pipeline.StageImages, host: str) -> list[str]:
 
 
 def test_the_cronjobs_command_submits_todays_run_from_the_submit_image(
-    docker_cli: str, images: pipeline.StageImages, submit_image: str
+    docker_cli: str, images: pipeline.StageImages
 ) -> None:
     with KfpStandIn() as standin:
-        result = _run(docker_cli, submit_image, *_cronjob_command(images, standin.host), network="host")
+        command = _cronjob_command(images, standin.host)
+        result = docker_run(docker_cli, images.image("submit"), [], *command, network="host")
 
         assert result.returncode == 0, result.stderr
         [run] = standin.runs.values()

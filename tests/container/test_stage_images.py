@@ -8,7 +8,6 @@ file) must exit non-zero with the stage's one-line error in the container log an
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -26,7 +25,15 @@ from components.common.entrypoint import ERROR_MARK
 from components.kfp_components import STAGES
 from components.schemas import FeatureFrame, HistoryFlights, LabelledFeatures, Predictions, Quarantine, ScoringFlights
 from pipeline import StageImages
-from tests.container.conftest import HOLDOUT_DAYS, MAX_ITER, MISSING_COLUMN, RUN_DATE, WINDOW_DAYS, StageInputs
+from tests.container.conftest import (
+    HOLDOUT_DAYS,
+    MAX_ITER,
+    MISSING_COLUMN,
+    RUN_DATE,
+    WINDOW_DAYS,
+    StageInputs,
+    docker_run,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -244,34 +251,6 @@ CASES = {
 }
 
 
-def _user() -> list[str]:
-    """The image's own non-root user; a non-root caller's uid instead, so it can read what the stage wrote."""
-    return [] if os.getuid() == 0 else ["--user", f"{os.getuid()}:{os.getgid()}"]
-
-
-def _docker_run(docker_cli: str, image: str, mounts: list[str], *command: str) -> subprocess.CompletedProcess[str]:
-    hardening = ["--read-only", "--tmpfs", "/tmp:rw,nosuid,nodev,size=256m", "--network", "none", "--cap-drop", "ALL"]
-    volumes = [part for mount in mounts for part in ("--volume", mount)]
-    return subprocess.run(
-        [
-            docker_cli,
-            "run",
-            "--rm",
-            *hardening,
-            "--security-opt",
-            "no-new-privileges",
-            *_user(),
-            *volumes,
-            image,
-            *command,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def _prepare_out(tmp_path: Path, inputs: StageInputs, case: Case, artifacts: str | None) -> Path:
     out = tmp_path / "out"
     out.mkdir(parents=True)
@@ -295,7 +274,7 @@ def _run_case(
     out = _prepare_out(tmp_path, inputs, case, broken.artifacts if broken and broken.artifacts else case.artifacts)
     mounts = [f"{inputs.folder}:/in:ro", f"{out}:/out"]
     command = ("python", "-m", f"components.{case.stage}", "--run-date", RUN_DATE, *argv)
-    return _docker_run(docker_cli, images.image(case.stage), mounts, *command), out
+    return docker_run(docker_cli, images.image(case.stage), mounts, *command), out
 
 
 def _snapshot(out: Path) -> dict[str, tuple[int, int]]:
@@ -352,7 +331,7 @@ def test_image_is_non_root_labelled_and_has_no_entrypoint(docker_cli: str, image
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_help_works_as_a_smoke_test(docker_cli: str, images: StageImages, stage: str) -> None:
-    result = _docker_run(docker_cli, images.image(stage), [], "python", "-m", f"components.{stage}", "--help")
+    result = docker_run(docker_cli, images.image(stage), [], "python", "-m", f"components.{stage}", "--help")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"usage: python -m components.{stage}")
 
@@ -378,7 +357,7 @@ print(json.dumps({
 @pytest.mark.parametrize("stage", STAGES)
 def test_image_holds_only_what_its_stage_needs(docker_cli: str, images: StageImages, stage: str) -> None:
     needed, unneeded = PACKAGES[stage]
-    result = _docker_run(docker_cli, images.image(stage), [], "python3", "-c", _FACTS, *sorted(needed | unneeded))
+    result = docker_run(docker_cli, images.image(stage), [], "python3", "-c", _FACTS, *sorted(needed | unneeded))
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout)
     assert facts["python3"] == "/opt/venv/bin/python3"  # what KFP's `sh -c '... python3 -m ...'` starts
