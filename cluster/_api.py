@@ -10,7 +10,7 @@ from typing import Any
 import urllib3
 from kfp_server_api.exceptions import ApiException  # type: ignore[import-untyped]
 
-from cluster.session import PORT_FORWARD_HINT
+from cluster.session import PORT_FORWARD_HINT, KfpSession
 from components.common.errors import PipelineError
 
 PAGE_SIZE = 100
@@ -48,6 +48,17 @@ def api_call(action: str, host: str, fix: str = "check the KFP API server logs")
 def equals_filter(key: str, value: str) -> str:
     """A v2beta1 list filter: `key` EQUALS `value` (the JSON form the SDK sends)."""
     return json.dumps({"predicates": [{"operation": "EQUALS", "key": key, "string_value": value}]})
+
+
+def find_named(session: KfpSession, action: str, list_call: Callable[..., Any], items: str, name: str) -> list[Any]:
+    """Every item (all pages) of the v2beta1 list call `list_call` whose display name is `name`: filtered by the
+    server, and checked again here. `list_call` takes page_token, page_size and filter; `action` names it in errors."""
+    with api_call(action, session.host):
+        found = paged(
+            lambda token: list_call(page_token=token, page_size=PAGE_SIZE, filter=equals_filter("display_name", name)),
+            items,
+        )
+        return [item for item in found if item.display_name == name]
 
 
 def paged(fetch: Callable[[str], Any], items: str) -> Iterator[Any]:

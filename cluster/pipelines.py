@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 from kfp_server_api.models import V2beta1Pipeline  # type: ignore[import-untyped]
 
-from cluster._api import PAGE_SIZE, api_call, equals_filter, paged
+from cluster._api import api_call, find_named
 from cluster.session import KfpSession, quiet_sdk
 from components.common.errors import PipelineError
 
@@ -24,16 +25,9 @@ class PipelineRef:
 
 def find_pipeline_id(session: KfpSession, pipeline_name: str) -> str | None:
     """The id of the pipeline named `pipeline_name`, or None."""
-    with api_call(f"list pipelines named {pipeline_name}", session.host):
-        found = list(
-            paged(
-                lambda token: session.client.list_pipelines(
-                    page_token=token, page_size=PAGE_SIZE, filter=equals_filter("display_name", pipeline_name)
-                ),
-                "pipelines",
-            )
-        )
-    matches = [pipeline for pipeline in found if pipeline.display_name == pipeline_name]
+    matches = find_named(
+        session, f"list pipelines named {pipeline_name}", session.client.list_pipelines, "pipelines", pipeline_name
+    )
     if len(matches) > 1:
         raise PipelineError(
             f"{len(matches)} KFP pipelines are named {pipeline_name}: delete the extra ones in the KFP UI (Pipelines)"
@@ -43,22 +37,14 @@ def find_pipeline_id(session: KfpSession, pipeline_name: str) -> str | None:
 
 def find_version_id(session: KfpSession, pipeline_id: str, version_name: str) -> str | None:
     """The id of the version named `version_name` of pipeline `pipeline_id`, or None."""
-    with api_call(f"list versions of pipeline {pipeline_id}", session.host):
-        found = list(
-            paged(
-                lambda token: session.client.list_pipeline_versions(
-                    pipeline_id=pipeline_id,
-                    page_token=token,
-                    page_size=PAGE_SIZE,
-                    filter=equals_filter("display_name", version_name),
-                ),
-                "pipeline_versions",
-            )
-        )
-    for version in found:
-        if version_name in (version.display_name, version.name):
-            return str(version.pipeline_version_id)
-    return None
+    found = find_named(
+        session,
+        f"list versions of pipeline {pipeline_id}",
+        functools.partial(session.client.list_pipeline_versions, pipeline_id=pipeline_id),
+        "pipeline_versions",
+        version_name,
+    )
+    return str(found[0].pipeline_version_id) if found else None
 
 
 def _check_package(package: Path) -> None:

@@ -10,6 +10,7 @@ The SDK's `create_recurring_run` insists on a version id, so this calls the gene
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -25,7 +26,7 @@ from kfp_server_api.models import (  # type: ignore[import-untyped]
     V2beta1Trigger,
 )
 
-from cluster._api import PAGE_SIZE, api_call, equals_filter, paged
+from cluster._api import api_call, find_named
 from cluster.runs import ensure_experiment
 from cluster.session import KfpSession, quiet_sdk, require_backend
 from components.common.errors import PipelineError
@@ -91,17 +92,13 @@ def _matches(existing: Any, pipeline_id: str, cron: str, arguments: Mapping[str,
 
 def find_schedules(session: KfpSession, name: str, experiment_id: str) -> list[Any]:
     """The recurring runs with display name `name` in the experiment (all pages)."""
-    with api_call(f"list recurring runs named {name}", session.host):
-        found = paged(
-            lambda token: session.client.list_recurring_runs(
-                page_token=token,
-                page_size=PAGE_SIZE,
-                experiment_id=experiment_id,
-                filter=equals_filter("display_name", name),
-            ),
-            "recurring_runs",
-        )
-        return [run for run in found if run.display_name == name]
+    return find_named(
+        session,
+        f"list recurring runs named {name}",
+        functools.partial(session.client.list_recurring_runs, experiment_id=experiment_id),
+        "recurring_runs",
+        name,
+    )
 
 
 def _delete(session: KfpSession, recurring_run_id: str, name: str) -> None:
