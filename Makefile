@@ -23,7 +23,7 @@ VENV_STAMP := .venv/.synced
 RUN := $(UV) run --frozen --no-sync
 DATE_FLAG := $(if $(RUN_DATE),--date $(RUN_DATE),)
 
-.PHONY: help install seed run backfill compile lint typecheck test test-fast clean
+.PHONY: help install seed run backfill backfill-usage compile lint typecheck test test-fast clean
 
 # Images and container tests, the PostgreSQL warehouse, the benchmark, the kind/KFP cluster: one file each.
 include mk/docker.mk mk/postgres.mk mk/bench.mk mk/cluster.mk
@@ -49,8 +49,11 @@ run: seed ## One daily run for RUN_DATE (default: the config's demo day) and its
 	@mkdir -p $(dir $(SUMMARY))
 	$(RUN) python pipeline.py run --config $(CONFIG) $(DATE_FLAG) --summary $(SUMMARY)
 
-backfill: $(if $(filter local docker,$(RUNNER)),seed,install) ## One run per day from START to END, in order (RUNNER=local|docker|kfp)
-	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD [RUNNER=kfp]"; exit 2; }
+# The usage check is the first prerequisite, so a missing START or END stops make before anything is installed or seeded.
+backfill-usage:
+	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD [RUNNER=kfp]" >&2; exit 2; }
+
+backfill: backfill-usage $(if $(filter local docker,$(RUNNER)),seed,install) ## One run per day from START to END, in order (RUNNER=local|docker|kfp)
 	$(RUN) python pipeline.py backfill --config $(CONFIG) --start $(START) --end $(END) --runner $(RUNNER) \
 	    $(if $(filter kfp,$(RUNNER)),--replay-year $(REPLAY_YEAR))
 

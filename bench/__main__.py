@@ -190,7 +190,7 @@ def measure_startup(bench: Bench, reps: int) -> dict[str, float]:
     bare = timed("pass")
     startup: dict[str, float] = {}
     for stage in STAGES:
-        code = f"import kfp.dsl.executor_main, components.common.entrypoint, components.{stage}.shell"
+        code = f"import kfp.dsl.executor_main, components.common.stage, components.{stage}.shell"
         startup[stage] = timed(code)
         bench.add(
             f"start-up {stage}: executor + imports (local, warm)",
@@ -209,7 +209,7 @@ def startup_from_chain(bench: Bench, chain: dict[str, dict[str, Any]]) -> dict[s
     """(6), cheaply: each stage's imports as timed inside its chain process, plus KFP's executor start-up."""
     env = {**os.environ, "_KFP_RUNTIME": "true"}
     started = time.perf_counter()
-    code = "import kfp.dsl.executor_main, components.common.entrypoint"
+    code = "import kfp.dsl.executor_main, components.common.stage"
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
     base = time.perf_counter() - started
     startup = {}
@@ -239,7 +239,7 @@ def _startup_in_images(bench: Bench, reps: int, stages: tuple[str, ...] = STAGES
         if subprocess.run([docker, "image", "inspect", image], check=False, capture_output=True).returncode != 0:
             bench.skip(f"start-up {stage} in {image}", "image not built here (make build)")
             continue
-        code = f"import kfp.dsl.executor_main, components.common.entrypoint, components.{stage}.shell"
+        code = f"import kfp.dsl.executor_main, components.common.stage, components.{stage}.shell"
         runs: list[float] = []
         bare: list[float] = []
         for _ in range(reps):
@@ -320,7 +320,7 @@ def run_chain(
     job = {
         "warehouse_url": url or data.warehouse_url(scale),
         "run_date": run_date,
-        "window_days": window,
+        "settings": {"window": {"window_days": window}},
         "folder": str(folder),
     }
     results: dict[str, dict[str, Any]] = {}
@@ -411,7 +411,7 @@ def measure_ingest_baseline(
 def measure_postgres(bench: Bench, scales: list[int]) -> None:
     """(2) on PostgreSQL: a throwaway server loaded from the benchmark warehouses."""
     try:
-        from components.common.warehouse import parse_warehouse_url
+        from components.common.warehouse.url import parse_warehouse_url
 
         parse_warehouse_url("postgresql://bench@127.0.0.1:5432/bench")
         from tests.support.postgres import PostgresServer

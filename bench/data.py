@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from components.common import warehouse
+from components.common.warehouse.seed import seed_warehouse
 
 BENCH_DIR = Path("build/bench")
 SEED = 13
@@ -51,7 +51,7 @@ def _noise(copy: str, key: str, span: int) -> str:
 def build_warehouse(scale: int) -> Path:
     """Build (or reuse) the warehouse of ``scale``: 1 is the real data, more is SYNTHETIC."""
     real = warehouse_path(1)
-    warehouse.seed_warehouse(f"duckdb:///{real.resolve()}")  # idempotent: the project's own seed
+    seed_warehouse(f"duckdb:///{real.resolve()}")  # idempotent: the project's own seed
     if scale == 1:
         return real
     target = warehouse_path(scale)

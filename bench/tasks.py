@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-STAGES = ("ingest", "validate", "features", "train", "evaluate", "promote", "predict", "monitor")
+from components.common.deployment import STAGES
 
 
 def peak_rss_mb() -> float:
@@ -52,61 +52,39 @@ def paths(folder: Path) -> dict[str, Path]:
     return {**files, "report": folder / "report.html", "artifact_root": folder / "artifacts"}
 
 
-def stage_call(stage: str, job: dict[str, Any], state: dict[str, Any]) -> Callable[[], dict[str, Any]]:  # noqa: PLR0911 - one branch per stage
+def stage_request(stage: str, job: dict[str, Any], state: dict[str, Any]) -> Any:
+    """The stage's typed request for the job: every artifact by its name in the job's folder, the settings groups
+    (defaults, or the job's), the warehouse and the challenger's version (from an earlier train, else the job's)."""
+    from components.common.config import Settings
+    from components.common.stage import build_request, stage_module
+
+    settings = Settings.model_validate(job.get("settings", {}))
+    folder = Path(job["folder"])
+    values = {
+        **paths(folder),
+        **settings.stage_groups(),
+        "run_date": job["run_date"],
+        "warehouse_url": job["warehouse_url"],
+        "model_version": state.get("model_version") or job.get("model_version", ""),
+        "model": folder / "model.pkl",
+        "code_version": "bench",
+        "image": "bench",
+    }
+    fields = stage_module(stage).Request.model_fields
+    return build_request(stage, {name: value for name, value in values.items() if name in fields})
+
+
+def stage_call(stage: str, job: dict[str, Any], state: dict[str, Any]) -> Callable[[], dict[str, Any]]:
     """Import a stage's shell and return a call of its ``run`` for the job (what its KFP component does)."""
-    from components.common.config import PromoteSettings, Settings, TrainSettings
+    from components.common.stage import stage_module
 
-    defaults = Settings()
-    p = paths(Path(job["folder"]))
-    url, day = job["warehouse_url"], job["run_date"]
-    window = int(job.get("window_days", defaults.window.window_days))
-    holdout = int(job.get("holdout_days", defaults.window.holdout_days))
-    if stage == "ingest":
-        from components.ingest.shell import run as ingest
+    run = stage_module(stage).run
 
-        return lambda: ingest(url, day, window, p["history"], p["scoring"])
-    if stage == "validate":
-        from components.validate.shell import run as validate
+    def call() -> dict[str, Any]:
+        report: dict[str, Any] = run(stage_request(stage, job, state)).model_dump(mode="json")
+        return report
 
-        share = float(job.get("max_quarantine_share", defaults.validate_.max_quarantine_share))
-        return lambda: validate(
-            p["history"], p["scoring"], p["valid_history"], p["valid_scoring"], p["quarantine"], share
-        )
-    if stage == "features":
-        from components.features.shell import run as features
-
-        return lambda: features(p["valid_history"], p["valid_scoring"], p["history_features"], p["scoring_features"])
-    if stage == "train":
-        from components.train.shell import run as train
-
-        settings = TrainSettings(**job.get("train", {}))
-        return lambda: train(p["history_features"], p["artifact_root"], day, holdout, settings, "bench", "bench")
-    if stage == "evaluate":
-        from components.evaluate.shell import run as evaluate
-
-        def work() -> dict[str, Any]:
-            version = state.get("model_version") or job["model_version"]
-            result = evaluate(p["history_features"], p["artifact_root"], day, holdout, version, 0.35, 42, p["report"])
-            return result.summary
-
-        return work
-    if stage == "promote":
-        from components.promote.shell import run as promote
-
-        return lambda: promote(
-            p["artifact_root"], day, state.get("model_version") or job["model_version"], PromoteSettings()
-        )
-    if stage == "predict":
-        from components.predict.shell import run as predict
-
-        return lambda: predict(
-            url, p["artifact_root"], day, p["scoring_features"], p["valid_scoring"], p["predictions"]
-        )
-    if stage == "monitor":
-        from components.monitor.shell import run as monitor
-
-        return lambda: monitor(url, p["artifact_root"], day, p["scoring_features"], p["drift"])
-    raise ValueError(f"unknown stage {stage}")
+    return call
 
 
 def task_stage(job: dict[str, Any]) -> dict[str, Any]:
@@ -146,11 +124,17 @@ def task_daily_kfp(job: dict[str, Any]) -> dict[str, Any]:
     import psutil
 
     import pipeline
+    from components.cli import pipeline_parameters
+    from components.cli.local import run_once
     from components.common.config import Settings
+    from components.common.deployment import StageImages
 
-    settings = Settings().with_overrides(
+    settings = Settings.model_validate(job.get("settings", {})).with_overrides(
         warehouse_url=job["warehouse_url"], artifact_root=str(paths(Path(job["folder"]))["artifact_root"])
     )
+    daily = pipeline.build_pipeline("daily", StageImages("bench", "bench"), settings, on_cluster=False)
+    values = {"warehouse_url": settings.warehouse_url, "artifact_root": settings.artifact_root, "code_version": "bench"}
+    parameters = pipeline_parameters(daily, settings, run_date=job["run_date"], **values)
     seen: dict[int, dict[str, Any]] = {}
     done = threading.Event()
     me = psutil.Process()
@@ -177,7 +161,7 @@ def task_daily_kfp(job: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     sampler.start()
     try:
-        pipeline.run_once("daily", settings, job["run_date"], "bench", echo="none")
+        run_once(daily, parameters, settings, job["run_date"], echo="none")
     finally:
         done.set()
         sampler.join()
@@ -217,7 +201,7 @@ def task_score_all(job: dict[str, Any]) -> dict[str, Any]:
     """The baseline: the same work all at once (the predict stage before streaming): whole frames, one call."""
     import pyarrow as pa
 
-    from components.common.parquet import read_frame, write_table
+    from components.common.artifacts import read_frame, write_table
     from components.predict.core import score_flights
     from components.schemas import FeatureFrame, Predictions, ScoringFlights
 
@@ -237,15 +221,16 @@ def task_ingest_pandas(job: dict[str, Any]) -> dict[str, Any]:
 
     import pandas as pd
 
-    from components.common import warehouse
+    from components.common.warehouse.sql import read_sql
+    from components.common.warehouse.url import parse_warehouse_url
 
-    sql = warehouse.read_sql("flights_between")
+    sql = read_sql("flights_between")
     params = {"start": dt.date.fromisoformat(job["start"]), "end": dt.date.fromisoformat(job["end"])}
     started = time.perf_counter()
     if job["warehouse_url"].startswith("duckdb:"):
         import duckdb
 
-        path = warehouse.parse_warehouse_url(job["warehouse_url"]).path
+        path = parse_warehouse_url(job["warehouse_url"]).path
         with duckdb.connect(str(path), read_only=True) as connection:
             connection.execute("SET TimeZone = 'UTC'")
             frame = pd.read_sql(sql, connection, params=params)  # type: ignore[call-overload]

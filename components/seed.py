@@ -10,16 +10,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from components.common.cli import add_warehouse_url
 from components.common.errors import PipelineError
 from components.common.logging import configure_logging
-from components.common.warehouse import parse_warehouse_url, resolve_warehouse_url, seed_warehouse
+from components.common.warehouse.seed import seed_warehouse
+from components.common.warehouse.url import parse_warehouse_url, resolve_warehouse_url
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m components.seed", description=(__doc__ or "").split("\n\n")[0])
-    add_warehouse_url(parser)
+    parser.add_argument(
+        "--warehouse-url",
+        default="",
+        help="duckdb:////abs/path.duckdb or postgresql://... (empty: $FLIGHTS_WAREHOUSE_URL)",
+    )
     args = parser.parse_args(argv)
     log = configure_logging("seed", "-")
     try:

@@ -51,6 +51,7 @@ class EvaluateSettings(_Frozen):
     """How the holdout is judged."""
 
     threshold: float = Field(0.35, gt=0.0, lt=1.0)
+    seed: int = Field(42, ge=0)  # the holdout sample permutation importance is measured on
 
 
 class PromoteSettings(_Frozen):
@@ -81,6 +82,16 @@ class Settings(_Frozen):
     evaluate: EvaluateSettings = EvaluateSettings()
     promote: PromoteSettings = PromoteSettings()
     images: ImageSettings = ImageSettings()
+
+    def stage_groups(self) -> dict[str, dict[str, Any]]:
+        """The settings groups the stages take, by their config key: each crosses KFP as one typed value."""
+        return {
+            "window": self.window.model_dump(),
+            "validate": self.validate_.model_dump(),
+            "train": self.train.model_dump(),
+            "evaluate": self.evaluate.model_dump(),
+            "promote": self.promote.model_dump(),
+        }
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given top-level fields replaced (``None`` leaves a field as it is)."""

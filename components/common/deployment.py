@@ -1,6 +1,50 @@
 """Names the pipeline, the stages and the cluster tooling share (k8s/ and scripts/cluster/ use the same literals;
-tests/k8s checks them). No imports: pipeline.py and the submit image read these without the warehouse drivers."""
+tests/k8s checks them). Standard library only: pipeline.py and the submit image read these without the warehouse
+drivers."""
 
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+# The eight stages, in the order data flows through them; each has its own image.
+STAGES = ("ingest", "validate", "features", "train", "evaluate", "promote", "predict", "monitor")
 # The Secret that holds the warehouse URL (key `url`) on a cluster, and the variable the stages read it from.
 WAREHOUSE_SECRET = "flights-warehouse"
 WAREHOUSE_URL_ENV = "FLIGHTS_WAREHOUSE_URL"
+_REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def placeholder_image(stage: str) -> str:
+    """The image a component names before the pipeline builder sets the configured one."""
+    return f"flight-delay/{stage}:dev"
+
+
+@dataclass(frozen=True)
+class StageImages:
+    """Each stage's own image, ``{repo}/{stage}:{tag}``, chosen when a pipeline is built."""
+
+    repo: str
+    tag: str
+
+    def image(self, stage: str) -> str:
+        """The image of one stage."""
+        return f"{self.repo}/{stage}:{self.tag}"
+
+
+def code_version() -> str:
+    """The git commit (with a ``-dirty`` marker, as `make build` tags images), or ``CODE_VERSION``, or ``unknown``."""
+    if os.environ.get("CODE_VERSION"):
+        return os.environ["CODE_VERSION"]
+
+    def git(*argv: str) -> str:
+        return subprocess.run(["git", *argv], capture_output=True, text=True, check=True, cwd=_REPOSITORY).stdout
+
+    try:
+        sha = git("rev-parse", "--short=12", "HEAD").strip()
+        dirty = git("status", "--porcelain", "--untracked-files=no").strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{sha}-dirty" if dirty else sha

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from components.common.errors import PipelineError
-from components.common.parquet import pid_alive, read_json, remove_stray_temporaries, write_json, writer_pid
+from components.common.files import pid_alive, read_json, remove_stray_temporaries, write_json, writer_pid
 
 
 def registry_root(artifact_root: Path) -> Path:
@@ -98,10 +98,15 @@ def read_reference(root: Path, version: str) -> dict[str, Any]:
     return reference
 
 
+def model_file(root: Path, version: str) -> Path:
+    """Where a version's model file is."""
+    return _version_dir(root, version) / "model.pkl"
+
+
 def load_model(root: Path, version: str) -> Any:
     """Unpickle a version's model, after checking it is byte for byte what the registry wrote."""
     expected = read_lineage(root, version)["model_sha256"]
-    path = _version_dir(root, version) / "model.pkl"
+    path = model_file(root, version)
     try:
         payload = path.read_bytes()
     except FileNotFoundError:

@@ -17,7 +17,8 @@ from sklearn.metrics import (
 )
 from sklearn.pipeline import Pipeline
 
-from components.features.core import FEATURE_COLUMNS, LABEL
+from components.contracts import LABEL
+from components.features.core import FEATURE_COLUMNS
 from components.train.core import model_inputs
 
 _SMOOTHING = 50.0  # pseudo-flights pulling a sparse carrier-hour cell towards its carrier's rate

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from components.contracts import LABEL
+
 CATEGORICAL_FEATURES = ("carrier", "origin", "dest", "plane_type", "plane_manufacturer", "plane_engine")
 NUMERIC_FEATURES = (
     "sched_dep_minutes",
@@ -32,10 +34,6 @@ NUMERIC_FEATURES = (
     "weather_known",
 )
 FEATURE_COLUMNS = CATEGORICAL_FEATURES + NUMERIC_FEATURES
-KEY_COLUMNS = ("flight_id", "flight_date")
-LABEL = "disrupted"
-# Only known after departure; never a feature (a test proves they can't reach a prediction).
-LEAKAGE_COLUMNS = ("dep_time", "dep_delay", "arr_time", "arr_delay", "air_time")
 _WEATHER = ("temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib")
 
 

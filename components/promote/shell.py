@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 from components.common.config import PromoteSettings
 from components.common.logging import get_logger
@@ -17,14 +16,33 @@ from components.common.registry import (
     remove_stray_staging,
     set_champion,
 )
-from components.ingest.core import parse_run_date
+from components.common.stage import StageReport, StageRequest
 from components.promote.core import Decision, decide
 
 
-def run(artifact_root: Path, run_date: str, model_version: str, policy: PromoteSettings) -> dict[str, Any]:
+class Request(StageRequest):
+    """The challenger's version (evaluated) in; the champion pointer moved, or not, and the decision recorded."""
+
+    promote: PromoteSettings = PromoteSettings()
+    artifact_root: Path
+    model_version: str
+
+
+class Report(StageReport):
+    """What was decided and why; ``champion_version`` is the model serving after the decision."""
+
+    challenger: str
+    promoted: bool
+    reason: str
+    champion_version: str | None
+    previous_champion: str | None
+
+
+def run(request: Request) -> Report:
     """Decide, record the decision in the registry's history, and move the pointer when the policy says so."""
-    day = parse_run_date(run_date)
-    registry = registry_root(artifact_root)
+    day, model_version, policy = request.run_date, request.model_version, request.promote
+    run_date = day.isoformat()
+    registry = registry_root(request.artifact_root)
     remove_stray_staging(registry)  # what a killed predecessor left half-written
     evaluation = read_evaluation(registry, model_version)
     metrics = evaluation["metrics"]
@@ -67,10 +85,10 @@ def run(artifact_root: Path, run_date: str, model_version: str, policy: PromoteS
     get_logger().info(
         "%s: %s; serving %s", "promoted" if decision.promote else "kept champion", decision.reason, serving
     )
-    return {
-        "challenger": model_version,
-        "promoted": decision.promote,
-        "reason": decision.reason,
-        "champion_version": serving,
-        "previous_champion": champion_version,
-    }
+    return Report(
+        challenger=model_version,
+        promoted=decision.promote,
+        reason=decision.reason,
+        champion_version=serving,
+        previous_champion=champion_version,
+    )

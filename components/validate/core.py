@@ -195,11 +195,13 @@ def check_quarantine_share(dataset: str, quarantined: int, total: int, limit: fl
         )
 
 
-def check_single_day(scoring: pd.DataFrame) -> None:
-    """A scoring set holds the flights of exactly one day."""
+def check_single_day(scoring: pd.DataFrame, run_date: dt.date) -> None:
+    """A scoring set holds the flights of exactly one day, the run date."""
     days = scoring["flight_date"].dt.normalize().nunique()
     if days != 1:
         raise PipelineError(f"the scoring set spans {days} days, expected exactly one: check sql/flights_between.sql")
+    if (day := scoring_day(scoring)) != run_date:
+        raise PipelineError(f"the scoring set holds the flights of {day}, not of the run date {run_date}: rerun ingest")
 
 
 def check_both_outcomes(history: pd.DataFrame) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+from pydantic import BaseModel, Field
 
+from components.common.artifacts import read_frame, write_table
+from components.common.config import ValidateSettings
+from components.common.files import remove_stray_temporaries
 from components.common.logging import get_logger
-from components.common.parquet import read_frame, remove_stray_temporaries, write_table
+from components.common.stage import InputFile, OutputFile, StageReport, StageRequest
 from components.schemas import Quarantine, RawHistory, RawScoring, ValidatedHistory, ValidatedScoring
 from components.validate.core import (
     ValidationResult,
@@ -19,6 +22,46 @@ from components.validate.core import (
     check_single_day,
     split_valid_rows,
 )
+
+
+class Request(StageRequest):
+    """The ingested history and scoring set in; their valid rows and the quarantine out."""
+
+    validate_: ValidateSettings = Field(ValidateSettings(), alias="validate")
+    history: InputFile
+    scoring: InputFile
+    valid_history: OutputFile
+    valid_scoring: OutputFile
+    quarantine: OutputFile
+
+
+class BrokenRule(BaseModel):
+    """One row rule that rows broke, how many, and a few of their flight ids."""
+
+    rule: str
+    rows: int
+    examples: list[str]
+
+
+class DatasetReport(BaseModel):
+    """The lazy validation of one set: every broken rule, what was masked, the known defects met on purpose."""
+
+    dataset: str
+    rows: int
+    quarantined: int
+    broken_rules: list[BrokenRule]
+    masked_readings: dict[str, int]
+    known_defects: dict[str, int]
+
+
+class Report(StageReport):
+    """Valid and quarantined rows per set, the most common quarantine reasons, and each set's validation report."""
+
+    valid_rows: dict[str, int]
+    quarantined_rows: dict[str, int]
+    masked_readings: dict[str, dict[str, int]]
+    quarantine_reasons: dict[str, int]
+    validation_report: dict[str, DatasetReport]
 
 
 def _validated(
@@ -40,47 +83,32 @@ def _validated(
     return result
 
 
-def _run_day(scoring: pd.DataFrame) -> dt.date | None:
-    """The day the scoring set is about (its first), or ``None`` when it can't tell (validation says why)."""
-    if scoring.empty or "flight_date" not in scoring:
-        return None
-    dates = pd.to_datetime(scoring["flight_date"], errors="coerce").dropna()
-    return dates.min().date() if len(dates) else None
-
-
-def run(
-    history_path: Path | None,
-    scoring_path: Path,
-    valid_history_path: Path | None,
-    valid_scoring_path: Path,
-    quarantine_path: Path,
-    max_quarantine_share: float,
-) -> dict[str, Any]:
+def run(request: Request) -> Report:
     """Validate both sets; write valid rows and the quarantine, or fail with one line and write nothing.
 
-    History rows dated on or after the scoring set's day (the run date) are future-dated and quarantined.
+    History rows dated on or after the run date are future-dated and quarantined.
     """
-    for folder in {p.parent for p in (valid_history_path, valid_scoring_path, quarantine_path) if p is not None}:
+    limit = request.validate_.max_quarantine_share
+    for folder in {request.valid_history.parent, request.valid_scoring.parent, request.quarantine.parent}:
         remove_stray_temporaries(folder)  # a killed predecessor's half-written files
-    scoring: pd.DataFrame = read_frame(scoring_path, "scoring flights")
-    results: dict[str, ValidationResult] = {}
-    if history_path is not None:
-        history: pd.DataFrame = read_frame(history_path, "history flights")
-        results["history"] = _validated(history, RawHistory, "history", max_quarantine_share, _run_day(scoring))
-        check_both_outcomes(results["history"].valid)
-    results["scoring"] = _validated(scoring, RawScoring, "scoring", max_quarantine_share, None)
-    check_single_day(results["scoring"].valid)
-    quarantine = Quarantine.validate(pd.concat([r.quarantine for r in results.values()], ignore_index=True))
-    if history_path is not None and valid_history_path is not None:
-        valid_history = ValidatedHistory.validate(results["history"].valid, lazy=True)
-        write_table(pa.Table.from_pandas(valid_history, preserve_index=False), valid_history_path)
-    valid_scoring = ValidatedScoring.validate(results["scoring"].valid, lazy=True)
-    write_table(pa.Table.from_pandas(valid_scoring, preserve_index=False), valid_scoring_path)
-    write_table(pa.Table.from_pandas(quarantine, preserve_index=False), quarantine_path)
-    return {
-        "valid_rows": {name: len(r.valid) for name, r in results.items()},
-        "quarantined_rows": {name: len(r.quarantine) for name, r in results.items()},
-        "masked_readings": {name: r.masked_readings for name, r in results.items() if r.masked_readings},
-        "quarantine_reasons": quarantine["reason"].value_counts().head(5).to_dict(),
-        "validation_report": {name: r.report for name, r in results.items()},
+    scoring: pd.DataFrame = read_frame(request.scoring, "scoring flights")
+    history: pd.DataFrame = read_frame(request.history, "history flights")
+    results = {
+        "history": _validated(history, RawHistory, "history", limit, request.run_date),
+        "scoring": _validated(scoring, RawScoring, "scoring", limit, None),
     }
+    check_both_outcomes(results["history"].valid)
+    check_single_day(results["scoring"].valid, request.run_date)
+    quarantine = Quarantine.validate(pd.concat([r.quarantine for r in results.values()], ignore_index=True))
+    valid_history = ValidatedHistory.validate(results["history"].valid, lazy=True)
+    valid_scoring = ValidatedScoring.validate(results["scoring"].valid, lazy=True)
+    write_table(pa.Table.from_pandas(valid_history, preserve_index=False), request.valid_history)
+    write_table(pa.Table.from_pandas(valid_scoring, preserve_index=False), request.valid_scoring)
+    write_table(pa.Table.from_pandas(quarantine, preserve_index=False), request.quarantine)
+    return Report(
+        valid_rows={name: len(r.valid) for name, r in results.items()},
+        quarantined_rows={name: len(r.quarantine) for name, r in results.items()},
+        masked_readings={name: r.masked_readings for name, r in results.items() if r.masked_readings},
+        quarantine_reasons={str(k): int(v) for k, v in quarantine["reason"].value_counts().head(5).items()},
+        validation_report={name: DatasetReport.model_validate(r.report) for name, r in results.items()},
+    )

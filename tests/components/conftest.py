@@ -11,7 +11,8 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from components.common.config import TrainSettings
-from components.features.core import LABEL, build_features
+from components.contracts import LABEL
+from components.features.core import build_features
 from components.schemas import FeatureFrame, HistoryFlights, LabelledFeatures
 
 HistoryFactory = Callable[..., pd.DataFrame]

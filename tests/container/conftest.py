@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -23,14 +22,17 @@ import pyarrow.parquet as pq
 import pytest
 
 import pipeline
-from components.common.warehouse import seed_warehouse
-from components.kfp_components import STAGES
+from components.common.deployment import STAGES, code_version
+from components.common.warehouse.seed import seed_warehouse
 from tests.support.required import unavailable
 
 RUN_DATE = "2013-06-15"
 WINDOW_DAYS = 14
 HOLDOUT_DAYS = 7
 MAX_ITER = 40  # a small model: the suite checks the images, not the model
+# The settings groups as the stages' command lines take them: JSON, missing keys at their defaults.
+WINDOW = json.dumps({"window_days": WINDOW_DAYS, "holdout_days": HOLDOUT_DAYS})
+TRAIN = json.dumps({"max_iter": MAX_ITER})
 MISSING_COLUMN = "carrier"  # the column the broken "missing column" inputs lack
 
 
@@ -53,7 +55,7 @@ def docker_cli() -> str:
 def images(docker_cli: str) -> pipeline.StageImages:
     """The stage images under test: IMAGE_REPO/IMAGE_TAG as `make test-containers` passes them (or the git commit)."""
     found = pipeline.StageImages(
-        os.environ.get("IMAGE_REPO") or "flight-delay", os.environ.get("IMAGE_TAG") or pipeline._code_version()
+        os.environ.get("IMAGE_REPO") or "flight-delay", os.environ.get("IMAGE_TAG") or code_version()
     )
     missing = [
         found.image(stage)
@@ -107,12 +109,14 @@ def docker_run(
     )
 
 
-def _cli(main: Callable[[list[str]], int], **options: object) -> dict[str, object]:
-    """Run a stage's command line in this process (``max_iter=40`` is ``--max-iter 40``); its JSON report."""
+def _cli(stage: str, **options: object) -> dict[str, object]:
+    """Run a stage's command line in this process (``model_version=v`` is ``--model-version v``); its JSON report."""
+    from components.common.stage import main
+
     argv = [part for name, value in options.items() for part in (f"--{name.replace('_', '-')}", str(value))]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(argv) == 0
+        assert main(stage, argv) == 0
     report: dict[str, object] = json.loads(out.getvalue())
     return report
 
@@ -138,13 +142,6 @@ class StageInputs:
 @pytest.fixture(scope="session")
 def stage_inputs(tmp_path_factory: pytest.TempPathFactory, images: pipeline.StageImages) -> StageInputs:
     """Real inputs for every stage: ingest, validate, features, train, evaluate and promote run here, on the host."""
-    from components.evaluate.__main__ import main as evaluate
-    from components.features.__main__ import main as features
-    from components.ingest.__main__ import main as ingest
-    from components.promote.__main__ import main as promote
-    from components.train.__main__ import main as train
-    from components.validate.__main__ import main as validate
-
     folder = tmp_path_factory.mktemp("stage-inputs")
     url = f"duckdb:///{folder}/warehouse.duckdb"
     seed_warehouse(url)
@@ -154,17 +151,18 @@ def stage_inputs(tmp_path_factory: pytest.TempPathFactory, images: pipeline.Stag
     def pick(*names: str) -> dict[str, Path]:
         return {name: files[name] for name in names}
 
-    _cli(ingest, run_date=RUN_DATE, warehouse_url=url, window_days=WINDOW_DAYS, **pick("history", "scoring"))
-    _cli(validate, run_date=RUN_DATE, **pick("history", "scoring", "valid_history", "valid_scoring", "quarantine"))
-    _cli(features, run_date=RUN_DATE, **pick("valid_history", "valid_scoring", "history_features", "scoring_features"))
+    _cli("ingest", run_date=RUN_DATE, warehouse_url=url, window=WINDOW, **pick("history", "scoring"))
+    _cli("validate", run_date=RUN_DATE, **pick("history", "scoring", "valid_history", "valid_scoring", "quarantine"))
+    _cli("features", run_date=RUN_DATE, **pick("valid_history", "valid_scoring", "history_features"),
+         **pick("scoring_features"))  # fmt: skip
     # Registry snapshots: after train (evaluate's input), after evaluate (promote's), after promote (predict's).
     artifacts = folder / "artifacts"
     common = {"run_date": RUN_DATE, "history_features": files["history_features"], "artifact_root": artifacts}
-    version = str(_cli(train, **common, holdout_days=HOLDOUT_DAYS, max_iter=MAX_ITER)["model_version"])
+    version = str(_cli("train", **common, window=WINDOW, train=TRAIN, model=folder / "model.pkl")["model_version"])
     shutil.copytree(artifacts, folder / "artifacts-trained")
-    _cli(evaluate, **common, holdout_days=HOLDOUT_DAYS, model_version=version, report=folder / "report.html")
+    _cli("evaluate", **common, window=WINDOW, model_version=version, report=folder / "report.html")
     shutil.copytree(artifacts, folder / "artifacts-evaluated")
-    _cli(promote, run_date=RUN_DATE, artifact_root=artifacts, model_version=version)
+    _cli("promote", run_date=RUN_DATE, artifact_root=artifacts, model_version=version)
     artifacts.rename(folder / "artifacts-promoted")
 
     broken = folder / "broken"

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import pipeline
-from components.kfp_components import STAGES
+from components.common.deployment import STAGES
 from tests.container.conftest import docker_run
 from tests.support.kfp_standin import KfpStandIn
 

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import pipeline
-from components.common.warehouse import seed_warehouse
+from components.common.warehouse.seed import seed_warehouse
 from tests.container.conftest import RUN_DATE
 
 pytestmark = pytest.mark.docker

@@ -21,16 +21,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from components.common.entrypoint import ERROR_MARK
-from components.kfp_components import STAGES
+from components.common.deployment import STAGES
+from components.common.stage import ERROR_MARK
 from components.schemas import FeatureFrame, HistoryFlights, LabelledFeatures, Predictions, Quarantine, ScoringFlights
 from pipeline import StageImages
 from tests.container.conftest import (
-    HOLDOUT_DAYS,
-    MAX_ITER,
     MISSING_COLUMN,
     RUN_DATE,
-    WINDOW_DAYS,
+    TRAIN,
+    WINDOW,
     StageInputs,
     docker_run,
 )
@@ -85,6 +84,7 @@ def _check_train(out: Path, report: dict[str, Any]) -> None:
     version = report["model_version"]
     model_folder = next((out / "artifacts").rglob(version))
     assert (model_folder / "model.pkl").stat().st_size > 0
+    assert (out / "model.pkl").read_bytes() == (model_folder / "model.pkl").read_bytes()  # the KFP Model artifact
     lineage = json.loads((model_folder / "lineage.json").read_text())
     assert lineage["run_date"] == RUN_DATE
 
@@ -146,7 +146,7 @@ CASES = {
         "ingest",
         {
             "warehouse-url": WAREHOUSE_IN,
-            "window-days": str(WINDOW_DAYS),
+            "window": WINDOW,
             "history": "/out/history.parquet",
             "scoring": "/out/scoring.parquet",
         },
@@ -192,8 +192,9 @@ CASES = {
         {
             "history-features": "/in/history_features.parquet",
             "artifact-root": "/out/artifacts",
-            "holdout-days": str(HOLDOUT_DAYS),
-            "max-iter": str(MAX_ITER),
+            "window": WINDOW,
+            "train": TRAIN,
+            "model": "/out/model.pkl",
         },
         _check_train,
         _parquet_broken("history-features", "history_features", SCHEMA_MISMATCH),
@@ -203,7 +204,7 @@ CASES = {
         {
             "history-features": "/in/history_features.parquet",
             "artifact-root": "/out/artifacts",
-            "holdout-days": str(HOLDOUT_DAYS),
+            "window": WINDOW,
             "model-version": "{version}",
             "report": "/out/report.html",
         },
@@ -268,9 +269,8 @@ def _run_case(
     docker_cli: str, images: StageImages, inputs: StageInputs, tmp_path: Path, case: Case, broken: Broken | None
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     options = case.options | (broken.replace if broken else {})
-    argv = [
-        part for name, value in options.items() for part in (f"--{name}", value.format(version=inputs.model_version))
-    ]
+    version = inputs.model_version
+    argv = [part for name, value in options.items() for part in (f"--{name}", value.replace("{version}", version))]
     out = _prepare_out(tmp_path, inputs, case, broken.artifacts if broken and broken.artifacts else case.artifacts)
     mounts = [f"{inputs.folder}:/in:ro", f"{out}:/out"]
     command = ("python", "-m", f"components.{case.stage}", "--run-date", RUN_DATE, *argv)

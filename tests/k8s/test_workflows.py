@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.schemas.tables import create_table_sql
 from tests.k8s.conftest import REPO, venv_tool
 
 WORKFLOWS = sorted(str(path.relative_to(REPO)) for path in (REPO / ".github" / "workflows").glob("*.yml"))
@@ -104,6 +105,6 @@ def test_e2e_checks_the_real_predictions_table() -> None:
     """The assertion's table and column exist in the warehouse schema the pipeline writes."""
     query = next(step["run"] for step in e2e_steps() if "flight_predictions" in step.get("run", ""))
     assert "from flight_predictions where run_date = " in query
-    ddl = (REPO / "sql" / "create_flight_predictions.sql").read_text()
+    ddl = create_table_sql("flight_predictions")
     assert "CREATE TABLE IF NOT EXISTS flight_predictions" in ddl
     assert re.search(r"^\s+run_date DATE NOT NULL,$", ddl, re.MULTILINE)

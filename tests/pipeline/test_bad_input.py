@@ -255,3 +255,47 @@ def test_seed_into_a_foreign_file_is_refused(tmp_path: Path, capsys: pytest.Capt
     )
     assert foreign.read_bytes() == before
     assert shutil.which("python3")
+
+
+def test_artifact_root_that_is_a_file_fails_before_anything_runs(
+    warehouse_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_folder = tmp_path / "artifacts"
+    not_a_folder.write_text("a file")
+    code, stderr = _run(
+        ["run", "--warehouse-url", f"duckdb:///{warehouse_copy}", "--artifact-root", str(not_a_folder)], capsys
+    )
+    _assert_one_line_error(
+        code, stderr, f"artifact root {not_a_folder} is a file, not a folder: pass --artifact-root with a folder"
+    )
+    assert not_a_folder.read_text() == "a file"
+    assert not _has_predictions_table(warehouse_copy)
+
+
+def test_summary_that_is_a_folder_fails_before_anything_runs(
+    warehouse_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "summary"
+    folder.mkdir()
+    code, stderr = _run(
+        ["run", "--warehouse-url", f"duckdb:///{warehouse_copy}", "--artifact-root", str(tmp_path / "a"),
+         "--summary", str(folder)],
+        capsys,
+    )  # fmt: skip
+    _assert_one_line_error(
+        code, stderr, f"--summary {folder} is a folder (or inside a file): pass a file path, e.g. build/summary.json"
+    )
+    assert list(folder.iterdir()) == []
+    assert not (tmp_path / "a").exists()
+    assert not _has_predictions_table(warehouse_copy)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_quiet_is_accepted_before_and_after_the_subcommand(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``-q`` on either side of ``run`` (a bad date keeps the run short): only the error line is printed."""
+    argv = ["run", "--date", "2013-02-30", "--artifact-root", str(tmp_path / "a")]
+    code = pipeline.main(["-q", *argv] if where == "before" else [*argv, "-q"])
+    _assert_one_line_error(code, capsys.readouterr().err, "run date '2013-02-30' is not a real date in YYYY-MM-DD "
+                           "form: e.g. --date 2013-06-15")  # fmt: skip

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 import pipeline
-from components.kfp_components import STAGES
+from components.common.config import load_settings
+from components.common.deployment import STAGES
 
 # Every stage also waits for "run-date-of", the first task, which decides the day (see test_run_date_*).
 DAILY_DAG = {
@@ -21,18 +22,18 @@ DAILY_DAG = {
     "predict": {"features", "validate", "promote"},
     "monitor": {"features", "predict"},
 }
+# The same head (ingest, validate, features) and tail (predict, monitor), from the same components.
 INFERENCE_DAG = {
-    "ingest-scoring": set(),
-    "validate-scoring": {"ingest-scoring"},
-    "features-scoring": {"validate-scoring"},
-    "predict": {"features-scoring", "validate-scoring"},
-    "monitor": {"features-scoring", "predict"},
+    "ingest": set(),
+    "validate": {"ingest"},
+    "features": {"validate"},
+    "predict": {"features", "validate"},
+    "monitor": {"features", "predict"},
 }
 RUN_DATE_TASK = "run-date-of"
-WAREHOUSE_TASKS = {"ingest", "ingest-scoring", "predict", "monitor"}
+WAREHOUSE_TASKS = {"ingest", "predict", "monitor"}
 REGISTRY_TASKS = {"train", "evaluate", "promote", "predict", "monitor"}
-CACHED = {"validate", "features", "validate-scoring", "features-scoring"}
-RETRIED = {"ingest", "ingest-scoring", "predict", "monitor"}
+CACHED = {"validate", "features"}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def test_dag_has_the_stages_in_order(compiled: dict[str, Any], name: str, dag: d
 def test_every_task_runs_its_own_stage_image(compiled: dict[str, Any], name: str) -> None:
     spec = compiled[name]
     for task_name, task in _tasks(spec).items():
-        stage = "ingest" if task_name == RUN_DATE_TASK else task_name.removesuffix("-scoring")
+        stage = "ingest" if task_name == RUN_DATE_TASK else task_name
         assert stage in STAGES
         assert _image(spec, task) == f"registry.test/fd/{stage}:abc123"
         assert task["taskInfo"]["name"], "every task has a display name"
@@ -84,22 +85,49 @@ def test_daily_uses_eight_distinct_images(compiled: dict[str, Any]) -> None:
 def test_caching_and_retry_policy(compiled: dict[str, Any], name: str) -> None:
     for task_name, task in _tasks(compiled[name]).items():
         assert task["cachingOptions"].get("enableCache", False) is (task_name in CACHED), task_name
-        if task_name in RETRIED:
-            assert task["retryPolicy"]["maxRetryCount"] == 3
-            assert task["retryPolicy"]["backoffDuration"] == "30s"
-        else:
-            assert "retryPolicy" not in task, task_name
+        # One more attempt for a lost pod; the window (Argo's maxDuration) counts from the first attempt.
+        assert task["retryPolicy"] == {
+            "maxRetryCount": 1, "backoffDuration": "30s", "backoffFactor": 2.0, "backoffMaxDuration": "3600s"
+        }, task_name  # fmt: skip
 
 
-def test_daily_parameters_default_to_the_typed_settings(compiled: dict[str, Any]) -> None:
-    parameters = compiled["daily"]["root"]["inputDefinitions"]["parameters"]
+def test_local_runs_get_no_retry_policy() -> None:
+    """kfp.local honours a retry policy; transient errors are retried inside the stages, so a permanent one must
+    fail on the first attempt there."""
+    for name in pipeline.PIPELINES:
+        spec = pipeline.build_pipeline(name, pipeline.StageImages("r", "t"), on_cluster=False).pipeline_spec
+        assert all(not task.HasField("retry_policy") for task in spec.root.dag.tasks.values()), name
+
+
+# A settings group per parameter, not one parameter per field.
+DAILY_PARAMETERS = {"run_date", "replay_year", "code_version", "warehouse_url", "artifact_root",
+                    "window", "validate", "train", "evaluate", "promote"}  # fmt: skip
+INFERENCE_PARAMETERS = {"run_date", "replay_year", "warehouse_url", "artifact_root", "window", "validate"}
+
+
+def test_parameters_are_one_value_per_settings_group(compiled: dict[str, Any]) -> None:
+    daily = compiled["daily"]["root"]["inputDefinitions"]["parameters"]
+    assert set(daily) == DAILY_PARAMETERS
+    assert set(compiled["inference"]["root"]["inputDefinitions"]["parameters"]) == INFERENCE_PARAMETERS
     # A recurring run passes none of these: the scheduled day, the Secret's URL, the volume's artifact root.
-    assert parameters["run_date"]["defaultValue"] == ""
-    assert parameters["warehouse_url"]["defaultValue"] == ""
-    assert parameters["artifact_root"]["defaultValue"] == pipeline.CLUSTER_ARTIFACT_ROOT
-    assert parameters["replay_year"]["defaultValue"] == 0
-    assert parameters["window_days"]["defaultValue"] == pipeline.DEFAULTS.window.window_days
-    assert parameters["min_roc_auc"]["defaultValue"] == pipeline.DEFAULTS.promote.min_roc_auc
+    assert daily["run_date"]["defaultValue"] == ""
+    assert daily["warehouse_url"]["defaultValue"] == ""
+    assert daily["artifact_root"]["defaultValue"] == pipeline.CLUSTER_ARTIFACT_ROOT
+    assert daily["replay_year"]["defaultValue"] == 0
+    assert daily["train"]["parameterType"] == "STRUCT"
+
+
+def test_compiled_defaults_are_the_config_files(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("window:\n  window_days: 120\n  holdout_days: 10\ntrain:\n  max_iter: 77\n")
+    assert pipeline.main(["compile", "--config", str(config), "--output", str(tmp_path / "out")]) == 0
+    spec = next(yaml.safe_load_all((tmp_path / "out" / "daily.yaml").read_text()))
+    parameters = spec["root"]["inputDefinitions"]["parameters"]
+    expected = load_settings(config).stage_groups()
+    assert parameters["window"]["defaultValue"] == {"window_days": 120, "holdout_days": 10} == expected["window"]
+    assert parameters["train"]["defaultValue"]["max_iter"] == 77
+    for group in ("validate", "train", "evaluate", "promote"):
+        assert parameters[group]["defaultValue"] == pytest.approx(expected[group]), group
 
 
 def test_compile_prints_the_files_it_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,50 +10,14 @@ import pytest
 
 import pipeline
 from components.common.registry import list_decisions, read_champion, read_lineage
+from tests.pipeline.conftest import DAY, NEXT_DAY
 
 pytestmark = pytest.mark.slow
-DAY, NEXT_DAY = "2013-06-15", "2013-06-16"
 
 
 def _query(warehouse: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return connection.execute(sql, list(params)).fetchall()
-
-
-@pytest.fixture(scope="module")
-def backfilled(seeded_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """``backfill`` over two consecutive days, then a rerun of the second day."""
-    root = tmp_path_factory.mktemp("backfill")
-    warehouse = root / "warehouse.duckdb"
-    warehouse.write_bytes(seeded_warehouse.read_bytes())
-    options = ["--warehouse-url", f"duckdb:///{warehouse}", "--artifact-root", str(root / "artifacts")]
-    assert (
-        pipeline.main(
-            [
-                "--quiet",
-                "backfill",
-                "--start",
-                DAY,
-                "--end",
-                NEXT_DAY,
-                *options,
-                "--summary",
-                str(root / "backfill.json"),
-            ]
-        )
-        == 0
-    )
-    first_run_predictions = pq.read_table(json.loads((root / "backfill.json").read_text())[1]["outputs"]["predictions"])
-    assert pipeline.main(["--quiet", "run", "--date", NEXT_DAY, *options, "--summary", str(root / "rerun.json")]) == 0
-    return {
-        "root": root,
-        "warehouse": warehouse,
-        "registry": root / "artifacts" / "registry",
-        "options": options,
-        "days": json.loads((root / "backfill.json").read_text()),
-        "rerun": json.loads((root / "rerun.json").read_text()),
-        "first_run_predictions": first_run_predictions,
-    }
 
 
 def test_first_day_crowns_a_champion_that_beats_the_baseline(backfilled: dict[str, Any]) -> None:

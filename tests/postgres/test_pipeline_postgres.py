@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import pipeline
-from components.common import warehouse
+from components.common.warehouse.reads import count_flights_on, read_table_rows
+from components.contracts import MONITORING_TABLE, PREDICTIONS_TABLE
 from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -35,12 +36,12 @@ def postgres_run(postgres_server: PostgresServer, tmp_path_factory: pytest.TempP
 
 
 def _rows(url: str, table: str, day: str) -> list[dict[str, Any]]:
-    rows = warehouse.read_table_rows(url, table).to_pylist()
+    rows = read_table_rows(url, table).to_pylist()
     return [row for row in rows if row["run_date"] == dt.date.fromisoformat(day)]
 
 
 def test_daily_run_upserts_the_days_predictions(postgres_run: dict[str, Any]) -> None:
-    stored = _rows(postgres_run["url"], warehouse.PREDICTIONS_TABLE, DAY)
+    stored = _rows(postgres_run["url"], PREDICTIONS_TABLE, DAY)
     written = pq.read_table(postgres_run["run"]["outputs"]["predictions"]).to_pylist()
 
     assert len(stored) == 801
@@ -50,9 +51,9 @@ def test_daily_run_upserts_the_days_predictions(postgres_run: dict[str, Any]) ->
 
 
 def test_backfill_scores_the_next_day_and_checks_yesterday(postgres_run: dict[str, Any]) -> None:
-    scheduled = warehouse.count_flights_on(postgres_run["url"], dt.date.fromisoformat(NEXT_DAY))
-    assert len(_rows(postgres_run["url"], warehouse.PREDICTIONS_TABLE, NEXT_DAY)) == scheduled == 918
-    (monitoring,) = _rows(postgres_run["url"], warehouse.MONITORING_TABLE, NEXT_DAY)
+    scheduled = count_flights_on(postgres_run["url"], dt.date.fromisoformat(NEXT_DAY))
+    assert len(_rows(postgres_run["url"], PREDICTIONS_TABLE, NEXT_DAY)) == scheduled == 918
+    (monitoring,) = _rows(postgres_run["url"], MONITORING_TABLE, NEXT_DAY)
     assert monitoring["checked_date"] == dt.date.fromisoformat(DAY)
     assert monitoring["checked_flights"] == 801  # yesterday's predictions joined with what really happened
     assert 0.5 < monitoring["checked_roc_auc"] <= 1.0

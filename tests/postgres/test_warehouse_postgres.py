@@ -11,8 +11,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from components.common import warehouse
 from components.common.errors import PipelineError
+from components.common.warehouse.reads import count_flights_on, flight_date_range, query_arrow, read_table_rows
+from components.common.warehouse.seed import seed_warehouse
+from components.common.warehouse.url import parse_warehouse_url
+from components.common.warehouse.writes import replace_day_rows
+from components.contracts import PREDICTIONS_TABLE
 from components.ingest.shell import write_history
 from tests.support.postgres import PostgresServer
 from tests.support.tables import predictions
@@ -23,19 +27,19 @@ WINDOW = {"start": dt.date(2013, 3, 17), "end": DAY}
 
 
 def _day_rows(url: str, day: dt.date) -> list[tuple[str, str]]:
-    rows = warehouse.read_table_rows(url, warehouse.PREDICTIONS_TABLE).to_pylist()
+    rows = read_table_rows(url, PREDICTIONS_TABLE).to_pylist()
     return sorted((r["flight_id"], r["model_version"]) for r in rows if r["run_date"] == day)
 
 
 def test_seed_is_idempotent_and_loads_every_flight(postgres_warehouse: str) -> None:
-    assert warehouse.seed_warehouse(postgres_warehouse) is False
-    assert warehouse.flight_date_range(postgres_warehouse) == (dt.date(2013, 1, 1), dt.date(2013, 12, 31))
-    assert warehouse.count_flights_on(postgres_warehouse, DAY) == 801
+    assert seed_warehouse(postgres_warehouse) is False
+    assert flight_date_range(postgres_warehouse) == (dt.date(2013, 1, 1), dt.date(2013, 12, 31))
+    assert count_flights_on(postgres_warehouse, DAY) == 801
 
 
 def test_same_sql_gives_the_same_arrow_table_as_duckdb(postgres_warehouse: str, duckdb_seeded: Path) -> None:
-    from_postgres = warehouse.query_arrow(postgres_warehouse, "flights_between", WINDOW)
-    from_duckdb = warehouse.query_arrow(f"duckdb:///{duckdb_seeded}", "flights_between", WINDOW)
+    from_postgres = query_arrow(postgres_warehouse, "flights_between", WINDOW)
+    from_duckdb = query_arrow(f"duckdb:///{duckdb_seeded}", "flights_between", WINDOW)
 
     assert from_postgres.num_rows == 84_273
     assert from_postgres.schema == from_duckdb.schema
@@ -56,36 +60,28 @@ def test_history_streams_into_parquet_batch_by_batch(postgres_warehouse: str, tm
 
 def test_rerun_of_a_day_replaces_its_rows_and_keeps_other_days(postgres_warehouse: str) -> None:
     other = DAY + dt.timedelta(days=1)
-    warehouse.replace_day_rows(
-        postgres_warehouse, "flight_predictions", "run_date", DAY, predictions(DAY, ["a", "b"], model="m1")
-    )
-    warehouse.replace_day_rows(
-        postgres_warehouse, "flight_predictions", "run_date", other, predictions(other, ["c"], model="m1")
-    )
+    replace_day_rows(postgres_warehouse, "flight_predictions", DAY, predictions(DAY, ["a", "b"], model="m1"))
+    replace_day_rows(postgres_warehouse, "flight_predictions", other, predictions(other, ["c"], model="m1"))
 
-    warehouse.replace_day_rows(
-        postgres_warehouse, "flight_predictions", "run_date", DAY, predictions(DAY, ["a"], model="m2")
-    )
+    replace_day_rows(postgres_warehouse, "flight_predictions", DAY, predictions(DAY, ["a"], model="m2"))
 
     assert _day_rows(postgres_warehouse, DAY) == [("a", "m2")]
     assert _day_rows(postgres_warehouse, other) == [("c", "m1")]
 
 
 def test_a_failed_replace_leaves_the_day_as_it_was(postgres_warehouse: str) -> None:
-    warehouse.replace_day_rows(
-        postgres_warehouse, "flight_predictions", "run_date", DAY, predictions(DAY, ["a"], model="m1")
-    )
+    replace_day_rows(postgres_warehouse, "flight_predictions", DAY, predictions(DAY, ["a"], model="m1"))
     broken = predictions(DAY, ["x", "x"], model="m2")  # a duplicate key: the insert fails after the delete ran
 
     with pytest.raises(PipelineError, match=r"^warehouse postgresql://\S+ error: .*duplicate key"):
-        warehouse.replace_day_rows(postgres_warehouse, "flight_predictions", "run_date", DAY, broken)
+        replace_day_rows(postgres_warehouse, "flight_predictions", DAY, broken)
 
     assert _day_rows(postgres_warehouse, DAY) == [("a", "m1")]
 
 
 def _replace_in_child(url: str, flight_ids: list[str], model: str, barrier: threading.Barrier) -> None:
     barrier.wait()
-    warehouse.replace_day_rows(url, "flight_predictions", "run_date", DAY, predictions(DAY, flight_ids, model=model))
+    replace_day_rows(url, "flight_predictions", DAY, predictions(DAY, flight_ids, model=model))
 
 
 def test_two_concurrent_processes_leave_exactly_one_set_of_rows(postgres_warehouse: str) -> None:
@@ -117,7 +113,7 @@ def test_server_down_is_one_line_after_retries(
     url = f"postgresql://flights@127.0.0.1:{_closed_port()}/flights"
 
     with pytest.raises(PipelineError) as raised:
-        warehouse.flight_date_range(url)
+        flight_date_range(url)
 
     message = str(raised.value)
     assert message.startswith(f"warehouse {url} failed 2 time(s) with a transient error (")
@@ -134,7 +130,7 @@ def test_a_server_that_comes_back_is_retried_with_backoff(
     restart.start()
     started = time.monotonic()
     try:
-        assert warehouse.count_flights_on(postgres_warehouse, DAY) == 801
+        assert count_flights_on(postgres_warehouse, DAY) == 801
     finally:
         restart.join()
     assert time.monotonic() - started >= 1.0  # it really waited for the server
@@ -147,14 +143,14 @@ def test_missing_database_and_missing_table_are_not_retried(
     missing = postgres_server.url_for("no_such_db")
     started = time.monotonic()
     with pytest.raises(PipelineError) as raised:
-        warehouse.flight_date_range(missing)
+        flight_date_range(missing)
     assert str(raised.value) == (
         f"warehouse {missing} does not exist: create the database, then run "
         f"`python pipeline.py seed --warehouse-url {missing}`"
     )
     empty = postgres_server.create_database("empty_warehouse")
     with pytest.raises(PipelineError) as raised:
-        warehouse.flight_date_range(empty)
+        flight_date_range(empty)
     assert str(raised.value) == (
         f"warehouse {empty} lacks table(s) flights, weather, planes, airlines, airports: "
         f"run `python pipeline.py seed --warehouse-url {empty}` or point --warehouse-url at a seeded warehouse"
@@ -163,7 +159,7 @@ def test_missing_database_and_missing_table_are_not_retried(
 
 
 def test_a_password_never_appears_in_messages() -> None:
-    location = warehouse.parse_warehouse_url("postgresql://flights:s3cret@db.example:5432/flights")
+    location = parse_warehouse_url("postgresql://flights:s3cret@db.example:5432/flights")
     assert location.display == "postgresql://flights:***@db.example:5432/flights"
     assert str(location) == "postgresql://flights:s3cret@db.example:5432/flights"  # stages still get the real one
 

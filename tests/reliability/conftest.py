@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 
 import pipeline
-from components.common import warehouse
 from components.common.errors import PipelineError
+from components.common.warehouse.reads import read_table_rows
+from components.common.warehouse.url import parse_warehouse_url
+from components.contracts import MONITORING_TABLE, PREDICTIONS_TABLE
 
 DAY = "2013-06-15"
 
@@ -32,12 +34,12 @@ def snapshot(warehouse_url: str, artifact_root: Path) -> dict[str, Any]:
     and the warehouse's predictions and monitoring rows (plus the DuckDB file's bytes)."""
     files = {str(p.relative_to(artifact_root)): _digest(p) for p in sorted(artifact_root.rglob("*")) if p.is_file()}
     tables: dict[str, Any] = {}
-    for table in (warehouse.PREDICTIONS_TABLE, warehouse.MONITORING_TABLE):
+    for table in (PREDICTIONS_TABLE, MONITORING_TABLE):
         try:
-            tables[table] = warehouse.read_table_rows(warehouse_url, table).to_pylist()
+            tables[table] = read_table_rows(warehouse_url, table).to_pylist()
         except PipelineError as error:
             tables[table] = f"unreadable: {error}"
-    location = warehouse.parse_warehouse_url(warehouse_url)
+    location = parse_warehouse_url(warehouse_url)
     if not location.is_postgres and location.path is not None and location.path.is_file():
         tables["duckdb_file_sha256"] = _digest(location.path)
     return {"files": files, "tables": tables}

@@ -17,7 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from components.common import warehouse
+from components.common.warehouse.reads import read_table_rows
+from components.common.warehouse.url import parse_warehouse_url
+from components.common.warehouse.writes import replace_day_rows
+from components.contracts import PREDICTIONS_TABLE
 from components.ingest import shell as ingest
 from components.validate import shell as validate
 from tests.reliability.conftest import DAY, Case, State
@@ -32,11 +35,27 @@ STRUCTURE_FIX = "fix the warehouse tables or the query in sql/"
 def raw_sets(duckdb_seeded: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
     """The real ingest output for the run day (a 30-day window keeps the matrix fast), as pandas frames."""
     folder = tmp_path_factory.mktemp("raw")
-    ingest.run(f"duckdb:///{duckdb_seeded}", DAY, 30, folder / "history.parquet", folder / "scoring.parquet")
+    ingest.run(_ingest_request(f"duckdb:///{duckdb_seeded}", folder))
     return {
         name: pq.read_table(folder / f"{name}.parquet").to_pandas(date_as_object=False)
         for name in ("history", "scoring")
     }
+
+
+def _ingest_request(url: str, out: Path) -> ingest.Request:
+    """Ingest of the run day with a 30-day window, into ``out``."""
+    return ingest.Request(
+        run_date=DAY, warehouse_url=url, window={"window_days": 30, "holdout_days": 7},
+        history=out / "history.parquet", scoring=out / "scoring.parquet",
+    )  # fmt: skip
+
+
+def _validate_request(history: Path, scoring: Path, out: Path, names: tuple[str, str, str]) -> validate.Request:
+    valid_history, valid_scoring, quarantine = (out / name for name in names)
+    return validate.Request(
+        run_date=DAY, validate={"max_quarantine_share": LIMIT}, history=history, scoring=scoring,
+        valid_history=valid_history, valid_scoring=valid_scoring, quarantine=quarantine,
+    )  # fmt: skip
 
 
 class ValidateRun:
@@ -57,14 +76,8 @@ class ValidateRun:
 
     def __call__(self) -> dict[str, Any]:
         self.write()
-        return validate.run(
-            self.path["history"],
-            self.path["scoring"],
-            self.out / "valid_history.parquet",
-            self.out / "valid_scoring.parquet",
-            self.out / "quarantine.parquet",
-            LIMIT,
-        )
+        names = ("valid_history.parquet", "valid_scoring.parquet", "quarantine.parquet")
+        return validate.run(_validate_request(self.path["history"], self.path["scoring"], self.out, names)).model_dump()
 
 
 @pytest.fixture
@@ -379,12 +392,9 @@ def test_missing_input_file(stage: ValidateRun, state: State, case: Case) -> Non
 
     case.error(
         lambda: validate.run(
-            stage.path["history"],
-            stage.path["scoring"],
-            stage.out / "vh.parquet",
-            stage.out / "vs.parquet",
-            stage.out / "q.parquet",
-            LIMIT,
+            _validate_request(
+                stage.path["history"], stage.path["scoring"], stage.out, ("vh.parquet", "vs.parquet", "q.parquet")
+            )
         ),
         f"history flights {stage.path['history']} does not exist: rerun the stage that writes it",
     )
@@ -473,7 +483,7 @@ def test_warehouse_missing(state: State, tmp_path: Path, case: Case, capsys: pyt
 
 
 def test_table_missing(state: State, case: Case, capsys: pytest.CaptureFixture[str]) -> None:
-    path = warehouse.parse_warehouse_url(state.warehouse_url).path
+    path = parse_warehouse_url(state.warehouse_url).path
     assert path is not None
     with duckdb.connect(str(path)) as connection:
         connection.execute("DROP TABLE weather")
@@ -504,7 +514,7 @@ def test_duckdb_locked_by_another_writer_too_long(
     state: State, tmp_path: Path, case: Case, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FLIGHTS_WAREHOUSE_ATTEMPTS", "2")
-    path = warehouse.parse_warehouse_url(state.warehouse_url).path
+    path = parse_warehouse_url(state.warehouse_url).path
     before = state.snapshot()
     import multiprocessing
 
@@ -516,7 +526,7 @@ def test_duckdb_locked_by_another_writer_too_long(
         assert ready.wait(30)
         out = tmp_path / "ingest"
         message = case.error(
-            lambda: ingest.run(state.warehouse_url, DAY, 30, out / "history.parquet", out / "scoring.parquet"),
+            lambda: ingest.run(_ingest_request(state.warehouse_url, out)),
             _any_message_starting(
                 f"warehouse {path} failed 2 time(s) with a transient error (IO Error: Could not set lock"
             ),
@@ -566,7 +576,7 @@ def test_postgres_down_before_the_query(
     out = tmp_path / "ingest"
 
     message = case.error(
-        lambda: ingest.run(url, DAY, 30, out / "history.parquet", out / "scoring.parquet"),
+        lambda: ingest.run(_ingest_request(url, out)),
         _any_message_starting(f"warehouse {url} failed 2 time(s) with a transient error ("),
     )
 
@@ -632,8 +642,8 @@ def test_postgres_down_during_the_upsert_leaves_the_day_as_it_was(
             "model_version": ["old"] * 3,
         }
     )
-    warehouse.replace_day_rows(postgres_warehouse, warehouse.PREDICTIONS_TABLE, "run_date", RUN_DAY, rows)
-    before = warehouse.read_table_rows(postgres_warehouse, warehouse.PREDICTIONS_TABLE).to_pylist()
+    replace_day_rows(postgres_warehouse, PREDICTIONS_TABLE, RUN_DAY, rows)
+    before = read_table_rows(postgres_warehouse, PREDICTIONS_TABLE).to_pylist()
     import adbc_driver_manager.dbapi
 
     real_ingest = adbc_driver_manager.dbapi.Cursor.adbc_ingest
@@ -646,16 +656,14 @@ def test_postgres_down_during_the_upsert_leaves_the_day_as_it_was(
     new_rows = rows.set_column(8, "model_version", pa.array(["new"] * 3))
     try:
         case.error(
-            lambda: warehouse.replace_day_rows(
-                postgres_warehouse, warehouse.PREDICTIONS_TABLE, "run_date", RUN_DAY, new_rows
-            ),
+            lambda: replace_day_rows(postgres_warehouse, PREDICTIONS_TABLE, RUN_DAY, new_rows),
             _any_message_starting(f"warehouse {postgres_warehouse} failed 1 time(s) with a transient error ("),
         )
     finally:
         monkeypatch.setattr(adbc_driver_manager.dbapi.Cursor, "adbc_ingest", real_ingest)
         postgres_server.start()
-    assert warehouse.read_table_rows(postgres_warehouse, warehouse.PREDICTIONS_TABLE).to_pylist() == before
-    warehouse.replace_day_rows(postgres_warehouse, warehouse.PREDICTIONS_TABLE, "run_date", RUN_DAY, new_rows)
-    stored = warehouse.read_table_rows(postgres_warehouse, warehouse.PREDICTIONS_TABLE).to_pylist()
+    assert read_table_rows(postgres_warehouse, PREDICTIONS_TABLE).to_pylist() == before
+    replace_day_rows(postgres_warehouse, PREDICTIONS_TABLE, RUN_DAY, new_rows)
+    stored = read_table_rows(postgres_warehouse, PREDICTIONS_TABLE).to_pylist()
     assert {row["model_version"] for row in stored} == {"new"}
     assert len(stored) == 3

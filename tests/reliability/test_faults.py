@@ -20,8 +20,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from components.common.artifacts import read_table, write_table
 from components.common.errors import PipelineError
-from components.common.parquet import read_table, remove_stray_temporaries, write_table
+from components.common.files import remove_stray_temporaries
 from components.common.registry import remove_stray_staging
 from components.ingest import shell as ingest
 from tests.reliability.conftest import DAY
@@ -31,7 +32,7 @@ WRITER = """
 import sys
 import numpy as np, pyarrow as pa
 from pathlib import Path
-from components.common.parquet import write_table
+from components.common.artifacts import write_table
 target = Path(sys.argv[1])
 rng = np.random.default_rng(int(sys.argv[2]))
 n = 0
@@ -92,8 +93,9 @@ INGEST = f"""
 import sys
 from pathlib import Path
 print("ready", flush=True)
-from components.ingest.shell import run
-run(sys.argv[1], "{DAY}", 90, Path(sys.argv[2]) / "history.parquet", Path(sys.argv[2]) / "scoring.parquet")
+from components.ingest.shell import Request, run
+out = Path(sys.argv[2])
+run(Request(run_date="{DAY}", warehouse_url=sys.argv[1], history=out / "h.parquet", scoring=out / "s.parquet"))
 """
 
 
@@ -109,10 +111,12 @@ def test_the_ingest_stage_killed_mid_run_then_rerun(duckdb_seeded: Path, tmp_pat
         for written in out.glob("*.parquet"):
             read_table(written, "artifact")  # never a half file under the real name
 
-    report = ingest.run(url, DAY, 90, out / "history.parquet", out / "scoring.parquet")
+    report = ingest.run(
+        ingest.Request(run_date=DAY, warehouse_url=url, history=out / "h.parquet", scoring=out / "s.parquet")
+    )
 
-    assert report["history_rows"] == 84_273
-    assert sorted(p.name for p in out.iterdir()) == ["history.parquet", "scoring.parquet"]  # strays gone
+    assert report.history_rows == 84_273
+    assert sorted(p.name for p in out.iterdir()) == ["h.parquet", "s.parquet"]  # strays gone
 
 
 def test_a_killed_registry_write_is_cleaned_up_by_the_next_stage(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from components.common.config import PromoteSettings
 from components.common.errors import PipelineError
-from components.features.core import FEATURE_COLUMNS, LEAKAGE_COLUMNS, build_features
+from components.contracts import LEAKAGE_COLUMNS
+from components.features.core import FEATURE_COLUMNS, build_features
 from components.promote.core import decide
 from components.schemas import HistoryFlights
 from components.validate.core import mask_implausible_weather, split_valid_rows

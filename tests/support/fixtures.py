@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from components.common.warehouse import seed_warehouse
+from components.common.warehouse.seed import seed_warehouse
 from tests.support.postgres import PostgresServer, require_postgres
 
 TEMPLATE = "nycflights13_template"

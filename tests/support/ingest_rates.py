@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from components.common.warehouse import seed_warehouse
+from components.common.warehouse.seed import seed_warehouse
 from components.ingest.shell import write_history
 from tests.support.postgres import throwaway_postgres
 

@@ -284,7 +284,7 @@ def _cli(argv: list[str] | None = None) -> int:
         server.psql(f"CREATE DATABASE {DATABASE}", database="postgres")
         assert server._process is not None
         state.write_text(json.dumps({"url": server.url, "pid": server._process.pid, "root": str(root)}))
-        from components.common.warehouse import seed_warehouse
+        from components.common.warehouse.seed import seed_warehouse
 
         seed_warehouse(server.url)
         print(server.url)

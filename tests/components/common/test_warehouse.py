@@ -11,17 +11,20 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from components.common import warehouse
 from components.common.errors import PipelineError
-from components.common.warehouse import (
+from components.common.warehouse.reads import (
     count_flights_on,
     flight_date_range,
-    parse_warehouse_url,
     query_arrow,
-    replace_day_rows,
-    seed_warehouse,
+    stream_query,
     table_exists,
 )
+from components.common.warehouse.retries import is_transient, with_retries
+from components.common.warehouse.seed import seed_warehouse
+from components.common.warehouse.sql import bind, inline, read_sql
+from components.common.warehouse.url import parse_warehouse_url, resolve_warehouse_url
+from components.common.warehouse.writes import replace_day_rows
+from components.contracts import SOURCE_TABLES
 from components.schemas import HistoryFlights
 from tests.support.tables import predictions
 
@@ -153,9 +156,7 @@ def test_seed_loads_every_table_once(seeded_url: str, data_dir: Path) -> None:
     assert seed_warehouse(seeded_url, data_dir=data_dir) is False  # already seeded: nothing to do
 
     with connect(seeded_url) as connection:
-        counts = {
-            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone() for table in warehouse.SOURCE_TABLES
-        }
+        counts = {table: connection.execute(f"SELECT count(*) FROM {table}").fetchone() for table in SOURCE_TABLES}
     assert counts == {"flights": (7,), "weather": (3,), "planes": (3,), "airlines": (3,), "airports": (3,)}
     path = parse_warehouse_url(seeded_url).path
     assert path is not None
@@ -246,7 +247,7 @@ def test_date_range_and_day_counts(seeded_url: str) -> None:
 def test_date_range_of_an_empty_warehouse_is_none(tmp_path: Path) -> None:
     path = tmp_path / "empty.duckdb"
     with duckdb.connect(str(path)) as connection:
-        connection.execute(warehouse.read_sql("schema"))
+        connection.execute(read_sql("schema"))
 
     assert flight_date_range(_url(path)) is None
 
@@ -261,7 +262,7 @@ def test_date_range_of_an_empty_warehouse_is_none(tmp_path: Path) -> None:
         flight_date_range,
         lambda url: count_flights_on(url, dt.date(2013, 1, 1)),
         lambda url: table_exists(url, "flights"),
-        lambda url: replace_day_rows(url, "flight_predictions", "run_date", dt.date(2013, 1, 1), pa.table({})),
+        lambda url: replace_day_rows(url, "flight_predictions", dt.date(2013, 1, 1), pa.table({})),
     ],
 )
 def test_missing_warehouse_is_an_error_and_no_file_is_created(tmp_path: Path, use: Callable[[str], object]) -> None:
@@ -314,12 +315,10 @@ def _stored(url: str) -> list[tuple[object, ...]]:
 def test_replace_day_rows_replaces_a_day_rather_than_duplicating_it(seeded_url: str) -> None:
     first, second = dt.date(2013, 1, 2), dt.date(2013, 1, 3)
     assert not table_exists(seeded_url, "flight_predictions")
-    replace_day_rows(
-        seeded_url, "flight_predictions", "run_date", first, predictions(first, ["a", "b", "c"], [0.1] * 3)
-    )
-    replace_day_rows(seeded_url, "flight_predictions", "run_date", second, predictions(second, ["d"], [0.4]))
+    replace_day_rows(seeded_url, "flight_predictions", first, predictions(first, ["a", "b", "c"], [0.1] * 3))
+    replace_day_rows(seeded_url, "flight_predictions", second, predictions(second, ["d"], [0.4]))
 
-    replace_day_rows(seeded_url, "flight_predictions", "run_date", first, predictions(first, ["a", "b"], [0.2, 0.3]))
+    replace_day_rows(seeded_url, "flight_predictions", first, predictions(first, ["a", "b"], [0.2, 0.3]))
 
     assert table_exists(seeded_url, "flight_predictions")
     assert _stored(seeded_url) == [(first, "a", 0.2), (first, "b", 0.3), (second, "d", 0.4)]
@@ -327,10 +326,10 @@ def test_replace_day_rows_replaces_a_day_rather_than_duplicating_it(seeded_url: 
 
 def test_a_failed_replace_keeps_the_day_as_it_was(seeded_url: str) -> None:
     day = dt.date(2013, 1, 2)
-    replace_day_rows(seeded_url, "flight_predictions", "run_date", day, predictions(day, ["a"], [0.1]))
+    replace_day_rows(seeded_url, "flight_predictions", day, predictions(day, ["a"], [0.1]))
 
     with pytest.raises(PipelineError, match=r"^warehouse .* error: Constraint Error: NOT NULL constraint failed"):
-        replace_day_rows(seeded_url, "flight_predictions", "run_date", day, predictions(day, ["b"], [None]))
+        replace_day_rows(seeded_url, "flight_predictions", day, predictions(day, ["b"], [None]))
 
     assert _stored(seeded_url) == [(day, "a", 0.1)]
 
@@ -365,7 +364,7 @@ def test_real_data_flight_ids_are_unique(real_url: str) -> None:
 
 
 def test_bind_numbers_named_parameters_in_order_of_first_use() -> None:
-    sql, values = warehouse.bind("SELECT $b, $a, $b WHERE x = $a", {"a": 1, "b": dt.date(2013, 1, 2)})
+    sql, values = bind("SELECT $b, $a, $b WHERE x = $a", {"a": 1, "b": dt.date(2013, 1, 2)})
 
     assert sql == "SELECT $1, $2, $1 WHERE x = $2"
     assert values == [dt.date(2013, 1, 2), 1]
@@ -373,21 +372,21 @@ def test_bind_numbers_named_parameters_in_order_of_first_use() -> None:
 
 def test_bind_names_a_missing_parameter() -> None:
     with pytest.raises(KeyError, match=r"\$day"):
-        warehouse.bind("SELECT $day", {})
+        bind("SELECT $day", {})
 
 
 def test_inline_renders_only_dates_and_numbers() -> None:
-    assert warehouse.inline("WHERE d >= $start AND n < $n", {"start": dt.date(2013, 3, 17), "n": 5}) == (
+    assert inline("WHERE d >= $start AND n < $n", {"start": dt.date(2013, 3, 17), "n": 5}) == (
         "WHERE d >= CAST('2013-03-17' AS DATE) AND n < 5"
     )
-    assert warehouse.inline("WHERE name = $name", {"name": "x'; DROP TABLE flights; --"}) is None
+    assert inline("WHERE name = $name", {"name": "x'; DROP TABLE flights; --"}) is None
 
 
 def test_transient_errors_are_told_from_permanent_ones() -> None:
-    assert warehouse.is_transient(duckdb.IOException('IO Error: Could not set lock on file "w.duckdb"'))
-    assert not warehouse.is_transient(duckdb.IOException("IO Error: No such file"))
-    assert not warehouse.is_transient(duckdb.CatalogException("Table with name nope does not exist"))
-    assert not warehouse.is_transient(PipelineError("a user problem"))
+    assert is_transient(duckdb.IOException('IO Error: Could not set lock on file "w.duckdb"'))
+    assert not is_transient(duckdb.IOException("IO Error: No such file"))
+    assert not is_transient(duckdb.CatalogException("Table with name nope does not exist"))
+    assert not is_transient(PipelineError("a user problem"))
 
 
 def test_with_retries_retries_transient_errors_then_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -400,7 +399,7 @@ def test_with_retries_retries_transient_errors_then_succeeds(monkeypatch: pytest
             raise duckdb.IOException("IO Error: Could not set lock on file")
         return "done"
 
-    assert warehouse.with_retries("duckdb:///w.duckdb", flaky) == "done"
+    assert with_retries("duckdb:///w.duckdb", flaky) == "done"
     assert len(calls) == 3
 
 
@@ -411,7 +410,7 @@ def test_with_retries_gives_up_with_one_line(monkeypatch: pytest.MonkeyPatch) ->
         raise duckdb.IOException("IO Error: Could not set lock on file\nmore detail")
 
     with pytest.raises(PipelineError) as raised:
-        warehouse.with_retries("duckdb:///w.duckdb", locked)
+        with_retries("duckdb:///w.duckdb", locked)
 
     assert str(raised.value) == (
         "warehouse w.duckdb failed 1 time(s) with a transient error (IO Error: Could not set lock on file): "
@@ -420,7 +419,7 @@ def test_with_retries_gives_up_with_one_line(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_stream_query_yields_batches_of_the_same_rows(seeded_url: str) -> None:
-    with warehouse.stream_query(seeded_url, "flights_between", DAY_ONE) as reader:
+    with stream_query(seeded_url, "flights_between", DAY_ONE) as reader:
         streamed = pa.Table.from_batches(list(reader))
 
     assert streamed.equals(query_arrow(seeded_url, "flights_between", DAY_ONE))
@@ -429,14 +428,14 @@ def test_stream_query_yields_batches_of_the_same_rows(seeded_url: str) -> None:
 
 def test_an_empty_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLIGHTS_WAREHOUSE_URL", "postgresql://flights:s3cret@db:5432/flights")
-    assert warehouse.resolve_warehouse_url("") == "postgresql://flights:s3cret@db:5432/flights"
-    assert warehouse.resolve_warehouse_url("duckdb:///x.duckdb") == "duckdb:///x.duckdb"  # a given URL wins
+    assert resolve_warehouse_url("") == "postgresql://flights:s3cret@db:5432/flights"
+    assert resolve_warehouse_url("duckdb:///x.duckdb") == "duckdb:///x.duckdb"  # a given URL wins
 
 
 def test_no_url_and_no_environment_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FLIGHTS_WAREHOUSE_URL", raising=False)
     with pytest.raises(PipelineError) as raised:
-        warehouse.resolve_warehouse_url("")
+        resolve_warehouse_url("")
 
     assert str(raised.value) == (
         "no warehouse URL: pass --warehouse-url or set FLIGHTS_WAREHOUSE_URL "

@@ -10,11 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.common.config import TrainSettings
+from components.contracts import LABEL, LEAKAGE_COLUMNS
 from components.features.core import (
     CATEGORICAL_FEATURES,
     FEATURE_COLUMNS,
-    LABEL,
-    LEAKAGE_COLUMNS,
     NUMERIC_FEATURES,
     build_features,
     clock_to_minutes,

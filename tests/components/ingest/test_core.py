@@ -9,15 +9,8 @@ import pyarrow as pa
 import pytest
 
 from components.common.errors import PipelineError
-from components.ingest.core import (
-    OUTCOME_COLUMNS,
-    check_run_date,
-    count_days,
-    drop_outcomes,
-    history_window,
-    parse_run_date,
-    resolve_run_date,
-)
+from components.contracts import OUTCOME_COLUMNS, history_window, parse_run_date, resolve_run_date
+from components.ingest.core import check_run_date, count_days, drop_outcomes
 from components.schemas import HistoryFlights, ScoringFlights
 
 YEAR = (dt.date(2013, 1, 1), dt.date(2013, 12, 31))

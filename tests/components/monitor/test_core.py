@@ -12,16 +12,14 @@ from hypothesis import strategies as st
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from components.features.core import CATEGORICAL_FEATURES
-from components.monitor.core import (
+from components.features.profile import (
     CALENDAR_FEATURES,
     DRIFT_PSI,
     MONITORED_NUMERIC,
-    brier_score,
-    check_outcomes,
     population_stability,
     profile_features,
-    roc_auc,
 )
+from components.monitor.core import brier_score, check_outcomes, roc_auc
 
 
 def test_profile_covers_monitored_features_but_not_the_calendar(history_features: pd.DataFrame) -> None:

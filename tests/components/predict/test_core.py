@@ -11,8 +11,7 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from components.common.config import TrainSettings
-from components.features.core import LABEL
-from components.ingest.core import OUTCOME_COLUMNS
+from components.contracts import LABEL, OUTCOME_COLUMNS
 from components.predict.core import riskiest, score_flights
 from components.schemas import Predictions
 from components.train.core import fit_model, predict_proba

@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 
 from components.common.config import TrainSettings
 from components.common.errors import PipelineError
-from components.ingest.core import OUTCOME_COLUMNS
+from components.contracts import OUTCOME_COLUMNS
 from components.predict.core import riskiest, score_flights
 from components.predict.shell import score_to_parquet
 from components.train.core import fit_model

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from components.common.warehouse import SOURCE_TABLES
+from components.contracts import SOURCE_TABLES
 
 
 def _seed(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

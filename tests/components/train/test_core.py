@@ -11,7 +11,8 @@ import pytest
 
 from components.common.config import TrainSettings
 from components.common.errors import PipelineError
-from components.features.core import FEATURE_COLUMNS, LABEL
+from components.contracts import LABEL
+from components.features.core import FEATURE_COLUMNS
 from components.train.core import content_hash, fit_model, model_inputs, model_version, predict_proba, split_by_time
 
 HOLDOUT_START = dt.date(2013, 5, 15)  # history_features covers 2013-05-01..2013-05-20

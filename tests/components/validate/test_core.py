@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -147,12 +148,22 @@ def test_check_quarantine_share_passes_at_the_limit_and_for_nothing() -> None:
 
 
 def test_check_single_day(flights: pd.DataFrame) -> None:
-    check_single_day(flights[flights["day"] == 1])
+    check_single_day(flights[flights["day"] == 1], dt.date(2013, 5, 1))
 
     with pytest.raises(PipelineError) as raised:
-        check_single_day(flights)
+        check_single_day(flights, dt.date(2013, 5, 1))
 
     assert str(raised.value) == "the scoring set spans 2 days, expected exactly one: check sql/flights_between.sql"
+
+
+def test_check_single_day_is_the_run_date(flights: pd.DataFrame) -> None:
+    with pytest.raises(PipelineError) as raised:
+        check_single_day(flights[flights["day"] == 1], dt.date(2013, 5, 2))
+
+    assert (
+        str(raised.value)
+        == "the scoring set holds the flights of 2013-05-01, not of the run date 2013-05-02: rerun ingest"
+    )
 
 
 # --- the report, the real defects, future-dated rows, one outcome -------------------------------------

@@ -11,17 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from components.common import parquet
+from components.common import artifacts
+from components.common.artifacts import read_frame, read_table, write_batches, write_table
 from components.common.errors import PipelineError
-from components.common.parquet import (
-    atomic_path,
-    read_json,
-    read_table,
-    remove_stray_temporaries,
-    write_batches,
-    write_json,
-    write_table,
-)
+from components.common.files import atomic_path, read_json, remove_stray_temporaries, write_json
 
 UNREADABLE = "is not a readable parquet file"
 
@@ -66,7 +59,7 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(
         Path(where).write_bytes(b"PAR1 half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(parquet.pq, "write_table", write_half_then_fail)
+    monkeypatch.setattr(artifacts.pq, "write_table", write_half_then_fail)
 
     with pytest.raises(OSError, match="disk full"):
         write_table(_table(50), path)
@@ -174,7 +167,7 @@ def test_schema_mismatch_on_read_is_one_line_error_naming_the_path(tmp_path: Pat
     path = tmp_path / "flights.parquet"
     write_table(_table(), path)
     with pytest.raises(PipelineError) as error:
-        parquet.read_frame(path, "scoring features", schema)
+        read_frame(path, "scoring features", schema)
     assert str(error.value) == (
         f"scoring features {path} does not match its schema (column_in_dataframe carrier): "
         "rerun the stage that writes it"

@@ -1,0 +1,31 @@
+"""The main Makefile's own targets, run for real where they stop early (no cluster, no network needed)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _make(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("MAKE", "MFLAGS"))}
+    for variable in ("START", "END", "RUN_DATE", "RUNNER"):
+        env.pop(variable, None)
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+
+
+def test_backfill_without_a_range_prints_its_usage_before_anything_else() -> None:
+    result = _make("backfill", "END=2013-06-20", "CONFIG=/nonexistent/config.yaml")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == "usage: make backfill START=YYYY-MM-DD END=YYYY-MM-DD [RUNNER=kfp]"
+    assert result.stdout == ""  # no install, no seed ran before it
+
+
+def test_backfill_dry_run_with_a_range_seeds_then_backfills() -> None:
+    result = _make("-n", "backfill", "START=2013-06-15", "END=2013-06-16")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if "pipeline.py" in line]
+    assert [line.split("pipeline.py ")[1].split()[0] for line in lines] == ["seed", "backfill"]
