@@ -55,23 +55,17 @@ def paths(folder: Path) -> dict[str, Path]:
 def stage_request(stage: str, job: dict[str, Any], state: dict[str, Any]) -> Any:
     """The stage's typed request for the job: every artifact by its name in the job's folder, the settings groups
     (defaults, or the job's), the warehouse and the challenger's version (from an earlier train, else the job's)."""
+    from components.cli.inprocess import request_for, stage_values
     from components.common.config import Settings
-    from components.common.stage import build_request, stage_module
 
-    settings = Settings.model_validate(job.get("settings", {}))
     folder = Path(job["folder"])
-    values = {
-        **paths(folder),
-        **settings.stage_groups(),
-        "run_date": job["run_date"],
-        "warehouse_url": job["warehouse_url"],
-        "model_version": state.get("model_version") or job.get("model_version", ""),
-        "model": folder / "model.pkl",
-        "code_version": "bench",
-        "image": "bench",
-    }
-    fields = stage_module(stage).Request.model_fields
-    return build_request(stage, {name: value for name, value in values.items() if name in fields})
+    settings = Settings.model_validate(job.get("settings", {})).with_overrides(
+        warehouse_url=job["warehouse_url"], artifact_root=str(paths(folder)["artifact_root"])
+    )
+    version = state.get("model_version") or job.get("model_version", "")
+    return request_for(
+        stage, stage_values(folder, settings, job["run_date"], model_version=version, code_version="bench")
+    )
 
 
 def stage_call(stage: str, job: dict[str, Any], state: dict[str, Any]) -> Callable[[], dict[str, Any]]:

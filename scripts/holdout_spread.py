@@ -11,13 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from components.cli.inprocess import run_stages, stage_values
 from components.common.config import load_settings
 from components.common.logging import configure_logging
-from components.evaluate.shell import run as evaluate
-from components.features.shell import run as build_features
-from components.ingest.shell import run as ingest
-from components.train.shell import run as train
-from components.validate.shell import run as validate
 
 DEFAULT_DAYS = [
     "2013-04-15",
@@ -47,29 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         for day in args.days:
-            ingest(url, day, settings.window.window_days, work / "h", work / "s")
-            validate(
-                work / "h", work / "s", work / "vh", work / "vs", work / "q", settings.validate_.max_quarantine_share
-            )
-            build_features(work / "vh", work / "vs", work / "fh", work / "fs")
-            version = train(work / "fh", work, day, settings.window.holdout_days, settings.train, "spread", "-")[
-                "model_version"
-            ]
-            result = evaluate(
-                work / "fh",
-                work,
-                day,
-                settings.window.holdout_days,
-                version,
-                settings.evaluate.threshold,
-                settings.train.seed,
-                work / "report.html",
-            )
-            model, base = result.summary["metrics"]["challenger"], result.summary["metrics"]["baseline"]
-            wins += model["roc_auc"] > base["roc_auc"] and model["brier"] < base["brier"]
+            values = stage_values(work, settings.with_overrides(warehouse_url=url, artifact_root=str(work)), day)
+            stages = ("ingest", "validate", "features", "train", "evaluate")
+            result = run_stages(stages, values)["evaluate"]
+            model, base = result.metrics["challenger"], result.metrics["baseline"]  # type: ignore[attr-defined]
+            wins += model.roc_auc > base.roc_auc and model.brier < base.brier
             print(
-                f"{day:<11} {result.summary['holdout_rows']:>7}  {model['roc_auc']:>9.4f} {base['roc_auc']:>8.4f}  "
-                f"{model['brier']:>11.4f} {base['brier']:>10.4f}"
+                f"{day:<11} {result.holdout_rows:>7}  {model.roc_auc:>9.4f} {base.roc_auc:>8.4f}  "  # type: ignore[attr-defined]
+                f"{model.brier:>11.4f} {base.brier:>10.4f}"
             )
     print(f"model beats the baseline on both ROC AUC and Brier on {wins} of {len(args.days)} days")
     return 0 if wins == len(args.days) else 1
