@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
@@ -67,10 +67,6 @@ class StageReport(BaseModel):
         """Hand KFP what it shows beside the report (metrics, curves, metadata); most stages have nothing to add."""
 
 
-Request = TypeVar("Request", bound=StageRequest)
-Report = TypeVar("Report", bound=StageReport)
-
-
 def stage_module(stage: str) -> ModuleType:
     """The shell of a stage: the module with its ``Request``, ``Report`` and ``run``."""
     return importlib.import_module(f"components.{stage}.shell")
@@ -88,6 +84,12 @@ def build_request(stage: str, values: Mapping[str, Any]) -> StageRequest:
         raise PipelineError(f"bad request for the {stage} stage: {problems}") from None
 
 
+def _stop(log: logging.Logger, error: PipelineError) -> NoReturn:
+    """End the stage with its one error line and the exit code of the error's kind."""
+    log.error("%s %s", ERROR_MARK, error)
+    raise SystemExit(TRANSIENT_EXIT_CODE if isinstance(error, TransientError) else PERMANENT_EXIT_CODE) from None
+
+
 def execute(stage: str, request: StageRequest) -> StageReport:
     """Run one stage's ``run`` with its logging; a user-fixable error becomes one line and the exit code of its kind."""
     level = logging.DEBUG if os.environ.get("FLIGHTS_LOG_LEVEL") == "DEBUG" else logging.INFO
@@ -96,12 +98,8 @@ def execute(stage: str, request: StageRequest) -> StageReport:
     run: Callable[[StageRequest], StageReport] = stage_module(stage).run
     try:
         report = run(request)
-    except TransientError as error:
-        log.error("%s %s", ERROR_MARK, error)
-        raise SystemExit(TRANSIENT_EXIT_CODE) from None
     except PipelineError as error:
-        log.error("%s %s", ERROR_MARK, error)
-        raise SystemExit(PERMANENT_EXIT_CODE) from None
+        _stop(log, error)
     log.info("finished")
     return report
 
@@ -118,12 +116,14 @@ def run_component(stage: str, arguments: Mapping[str, Any], outputs: tuple[str, 
     With ``outputs``, those report fields come first, as a component's named outputs, then the report.
     """
     fields = stage_module(stage).Request.model_fields
+    unknown = [name for name, value in arguments.items() if name not in fields and not _is_artifact(value)]
+    if unknown:  # a component's signature and its stage's Request disagree: a bug, not bad input
+        raise TypeError(f"the {stage} component passes {unknown}, which its Request does not have")
     try:
         values = {name: Path(value.path) if _is_artifact(value) else value for name, value in arguments.items()}
         request = build_request(stage, {name: value for name, value in values.items() if name in fields})
     except PipelineError as error:
-        configure_logging(stage, str(arguments.get("run_date", "-"))).error("%s %s", ERROR_MARK, error)
-        raise SystemExit(PERMANENT_EXIT_CODE) from None
+        _stop(configure_logging(stage, str(arguments.get("run_date", "-"))), error)
     report = execute(stage, request)
     report.publish({name: value for name, value in arguments.items() if _is_artifact(value)})
     if outputs:
@@ -136,8 +136,7 @@ def resolve_run_date_component(arguments: Mapping[str, Any]) -> str:
     try:
         return resolve_run_date(arguments["run_date"], arguments["scheduled_time"], arguments["replay_year"])
     except PipelineError as error:
-        configure_logging("run-date", str(arguments["run_date"] or "-")).error("%s %s", ERROR_MARK, error)
-        raise SystemExit(PERMANENT_EXIT_CODE) from None
+        _stop(configure_logging("run-date", str(arguments["run_date"] or "-")), error)
 
 
 # --- the stage's command line ---------------------------------------------------------------------------------
