@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from components.common.config import Settings
-from components.common.stage import StageReport, build_request, stage_module
+from components.common.stage import StageReport, build_request, request_names, stage_module
 
 # Every artifact a stage reads or writes, by the name its request (and its KFP component) gives it.
 ARTIFACTS = ("history", "scoring", "valid_history", "valid_scoring", "quarantine", "history_features",
@@ -37,7 +37,7 @@ def stage_values(folder: Path, settings: Settings, run_date: str, **extra: Any) 
 
 def request_for(stage: str, values: Mapping[str, Any]) -> Any:
     """The stage's typed request from the values its fields name."""
-    fields = stage_module(stage).Request.model_fields
+    fields = request_names(stage)
     return build_request(stage, {name: value for name, value in values.items() if name in fields})
 
 

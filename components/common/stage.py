@@ -72,6 +72,12 @@ def stage_module(stage: str) -> ModuleType:
     return importlib.import_module(f"components.{stage}.shell")
 
 
+def request_names(stage: str) -> set[str]:
+    """Every name a stage's request takes a value by: its fields, and their aliases (``validate`` for ``validate_``)."""
+    fields = stage_module(stage).Request.model_fields
+    return set(fields) | {field.alias for field in fields.values() if field.alias}
+
+
 def build_request(stage: str, values: Mapping[str, Any]) -> StageRequest:
     """The stage's typed request from plain values; a missing or bad value is one line naming the field."""
     model: type[StageRequest] = stage_module(stage).Request
@@ -115,7 +121,7 @@ def run_component(stage: str, arguments: Mapping[str, Any], outputs: tuple[str, 
     ``ClassificationMetrics``: KFP shows their metadata, they have no file) are handed to ``Report.publish``.
     With ``outputs``, those report fields come first, as a component's named outputs, then the report.
     """
-    fields = stage_module(stage).Request.model_fields
+    fields = request_names(stage)
     unknown = [name for name, value in arguments.items() if name not in fields and not _is_artifact(value)]
     if unknown:  # a component's signature and its stage's Request disagree: a bug, not bad input
         raise TypeError(f"the {stage} component passes {unknown}, which its Request does not have")
@@ -221,6 +227,7 @@ __all__ = [
     "build_request",
     "execute",
     "main",
+    "request_names",
     "resolve_run_date_component",
     "run_component",
     "stage_parser",

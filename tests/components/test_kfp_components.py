@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
+from kfp.dsl import Dataset
 
 from components import kfp_components
 from components.common.deployment import STAGES
@@ -22,3 +26,24 @@ def test_the_component_passes_exactly_its_requests_fields(stage: str) -> None:
     assert passed - PUBLISHED.get(stage, set()) <= aliases
     required = {field.alias or name for name, field in fields.items() if field.is_required()}
     assert required <= passed, f"{stage}: the component lacks {sorted(required - passed)}"
+
+
+def test_an_aliased_settings_group_reaches_the_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The validate component's ``validate`` argument is its request's ``validate_`` field, by alias."""
+    from components.common import stage as stage_entry
+
+    captured = {}
+
+    def fake_execute(stage: str, request: Any) -> Any:
+        captured["request"] = request
+        raise SystemExit(0)
+
+    arguments: dict[str, Any] = {"run_date": "2013-06-15", "validate": {"max_quarantine_share": 0.3}}
+    for name in ("history", "scoring", "valid_history", "valid_scoring", "quarantine"):
+        artifact = Dataset(uri=str(tmp_path / name))
+        artifact.path = str(tmp_path / name)
+        arguments[name] = artifact
+    monkeypatch.setattr(stage_entry, "execute", fake_execute)
+    with pytest.raises(SystemExit):
+        stage_entry.run_component("validate", arguments)
+    assert captured["request"].validate_.max_quarantine_share == 0.3

@@ -35,3 +35,13 @@ def test_a_stage_error_stops_the_chain_with_its_one_line(duckdb_warehouse: str, 
     with pytest.raises(PipelineError, match="run date 2013-02-01 has 31 day"):
         run_stages(STAGES, stage_values(tmp_path, settings, "2013-02-01"))
     assert not (tmp_path / "history.parquet").exists()
+
+
+def test_every_settings_group_reaches_its_request_by_its_config_name(tmp_path: Path) -> None:
+    """``validate`` is the request field ``validate_`` (BaseModel has a ``validate``): it must not be dropped."""
+    from components.cli.inprocess import request_for
+
+    settings = Settings.model_validate({"validate": {"max_quarantine_share": 0.25}, "window": {"window_days": 30}})
+    values = stage_values(tmp_path, settings, "2013-06-15")
+    assert request_for("validate", values).validate_.max_quarantine_share == 0.25
+    assert request_for("ingest", values).window.window_days == 30
