@@ -14,6 +14,15 @@ STAGES = ("ingest", "validate", "features", "train", "evaluate", "promote", "pre
 # The Secret that holds the warehouse URL (key `url`) on a cluster, and the variable the stages read it from.
 WAREHOUSE_SECRET = "flights-warehouse"
 WAREHOUSE_URL_ENV = "FLIGHTS_WAREHOUSE_URL"
+# MLflow: the experiment every run is tracked in, the registered model, the champion's alias, and where stage pods
+# reach the tracking server on a cluster (the Service `flights-mlflow` of k8s/mlflow, in KFP's namespace).
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+EXPERIMENT = "flight-delay"
+REGISTERED_MODEL = "flight-disruption"
+CHAMPION_ALIAS = "champion"
+MLFLOW_SERVICE = "flights-mlflow"
+MLFLOW_PORT = 5000
+CLUSTER_TRACKING_URI = f"http://{MLFLOW_SERVICE}.kubeflow.svc.cluster.local:{MLFLOW_PORT}"
 _REPOSITORY = Path(__file__).resolve().parents[2]
 
 
