@@ -25,8 +25,8 @@ DATE_FLAG := $(if $(RUN_DATE),--date $(RUN_DATE),)
 
 .PHONY: help install seed run backfill backfill-usage compile lint typecheck test test-fast clean
 
-# Images and container tests, the PostgreSQL warehouse, the benchmark, the kind/KFP cluster: one file each.
-include mk/docker.mk mk/postgres.mk mk/bench.mk mk/cluster.mk
+# Images and container tests, the PostgreSQL warehouse, the benchmark, the kind/KFP cluster, the MLflow server: one file each.
+include mk/docker.mk mk/postgres.mk mk/bench.mk mk/cluster.mk mk/mlflow.mk
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'

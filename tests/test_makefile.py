@@ -29,3 +29,26 @@ def test_backfill_dry_run_with_a_range_seeds_then_backfills() -> None:
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if "pipeline.py" in line]
     assert [line.split("pipeline.py ")[1].split()[0] for line in lines] == ["seed", "backfill"]
+
+
+def test_mlflow_ui_without_a_local_store_says_to_run_the_pipeline_first(tmp_path: Path) -> None:
+    result = _make("mlflow-ui", f"ARTIFACT_ROOT={tmp_path / 'nothing'}")
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0] == (
+        f"error: no local MLflow store at {tmp_path / 'nothing'}/mlflow/mlflow.db: "
+        "run make run first (or set ARTIFACT_ROOT=)"
+    )
+    assert result.stdout == ""  # nothing installed or started before the check
+
+
+def test_mlflow_ui_serves_the_local_store_on_loopback(tmp_path: Path) -> None:
+    (tmp_path / "mlflow").mkdir()
+    (tmp_path / "mlflow" / "mlflow.db").touch()
+    result = _make("-n", "mlflow-ui", f"ARTIFACT_ROOT={tmp_path}", "MLFLOW_PORT=5123")
+    assert result.returncode == 0, result.stderr
+    commands = result.stdout.replace("\\\n", " ")  # the recipe's continued lines as one
+    [server] = [line for line in commands.splitlines() if "mlflow server" in line]
+    assert server.split()[0] == ".venv-mlflow/bin/mlflow"  # the server's own locked environment, not .venv
+    assert "--host 127.0.0.1 --port 5123 --workers 1" in server
+    assert f"--backend-store-uri sqlite:///{tmp_path}/mlflow/mlflow.db" in server
+    assert f"--serve-artifacts --artifacts-destination {tmp_path}/mlflow/artifacts" in server
