@@ -11,6 +11,7 @@ settings group crosses KFP as one typed value (a dict parameter), defaulting to 
 (No ``from __future__ import annotations`` here: KFP reads the pipelines' real annotation objects.)
 """
 
+import json
 import sys
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -19,19 +20,25 @@ from kfp import dsl, kubernetes
 
 from components import kfp_components as c
 from components.common.config import Settings
-from components.common.deployment import STAGES, WAREHOUSE_SECRET, WAREHOUSE_URL_ENV, StageImages
+from components.common.deployment import (
+    CLUSTER_TRACKING_URI,
+    STAGES,
+    TRACKING_URI_ENV,
+    WAREHOUSE_SECRET,
+    WAREHOUSE_URL_ENV,
+    StageImages,
+)
 
 PIPELINES = ("daily", "inference")
 # A recurring run's slot (RFC 3339, UTC), resolved by the KFP backend from 2.17.0 on. kfp.local can't resolve it, so
 # local runs build the pipelines with "" here (they always pass run_date).
 SCHEDULE_TIME = dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER
 # On a cluster: the warehouse URL comes from the Secret's `url` key as $FLIGHTS_WAREHOUSE_URL (never a parameter), and
-# the artifact root with the model registry is this volume (k8s/, make warehouse). Local runs ignore both.
-ARTIFACTS_PVC = "flights-artifacts"
-ARTIFACTS_MOUNT = "/mnt/flights"
-CLUSTER_ARTIFACT_ROOT = f"{ARTIFACTS_MOUNT}/artifacts"
+# every task reaches the MLflow tracking server (k8s/mlflow) over HTTP as $MLFLOW_TRACKING_URI; no task mounts a
+# volume. Local runs pass both as parameters (a DuckDB file, a SQLite tracking store under the artifact root).
 WAREHOUSE_JOBS = ("ingest", "predict", "monitor")
-REGISTRY_JOBS = ("train", "evaluate", "promote", "predict", "monitor")
+# The tasks that are not stages run in a stage's image, with small resources.
+TRACKING_TASKS = {"start_run": "ingest", "log_validation": "validate", "finish_run": "ingest"}
 # Transient errors (a lost connection, a restarting server, a locked file) are retried inside the stage, where they
 # happen. What only the orchestrator can retry is a pod lost to eviction or a failed node; KFP can't tell that from a
 # permanent error (Argo's retryStrategy retries any failure), so on a cluster every task gets ONE more attempt after
@@ -50,7 +57,7 @@ class Resources(NamedTuple):
 # Per stage, from `make bench` peaks on the 90-day window (a few hundred MB) with room for a 365-day window.
 # The launcher's own overhead (about 100 MB) is in the memory figures.
 RESOURCES = {
-    "run-date": Resources("50m", "128Mi", "250m", "512Mi"),
+    "tracking": Resources("50m", "256Mi", "250m", "512Mi"),
     "ingest": Resources("250m", "512Mi", "1", "2Gi"),
     "validate": Resources("250m", "1Gi", "1", "4Gi"),
     "features": Resources("250m", "512Mi", "1", "2Gi"),
@@ -76,73 +83,88 @@ def _stage(build: Build, name: str, task: Any, *, cache: bool = False) -> Any:
     """Give a task its stage's image, a display name, caching, resources and (on a cluster) its retry policy, Secret
     and volume, in one place per task. The stage is the component's name; the first task runs in ingest's image."""
     component = task.component_spec.name.replace("-", "_")
-    stage, job = (component, component) if component in STAGES else ("ingest", "run-date")
+    stage, job = (component, component) if component in STAGES else (TRACKING_TASKS[component], "tracking")
     task.set_container_image(build.images.image(stage)).set_display_name(name).set_caching_options(cache)
     needs = RESOURCES[job]
     task.set_cpu_request(needs.cpu_request).set_cpu_limit(needs.cpu_limit)
     task.set_memory_request(needs.memory_request).set_memory_limit(needs.memory_limit)
     if build.on_cluster:
         task.set_retry(**CLUSTER_RETRY)
+        task.set_env_variable(TRACKING_URI_ENV, CLUSTER_TRACKING_URI)
     if job in WAREHOUSE_JOBS:
         kubernetes.use_secret_as_env(task, secret_name=WAREHOUSE_SECRET, secret_key_to_env={"url": WAREHOUSE_URL_ENV})
-    if job in REGISTRY_JOBS:
-        kubernetes.mount_pvc(task, pvc_name=ARTIFACTS_PVC, mount_path=ARTIFACTS_MOUNT)
     return task
 
 
-def _head(build: Build, run_date: Any, replay_year: Any, warehouse_url: Any, window: Any, validate: Any) -> Any:
-    """The day (the run_date parameter, else the scheduled slot), then its flights and the window's, validated and
-    featurized; returns the day and the three tasks (called inside a pipeline)."""
-    when = c.run_date_of(run_date=run_date, scheduled_time=build.schedule_time, replay_year=replay_year)
-    day = _stage(build, "resolve the run date", when).output
+@dataclass(frozen=True)
+class Run:
+    """What every task after the first one is given: the day, and where and in which MLflow run to track."""
+
+    day: Any
+    tracking_uri: Any
+    tracking_run_id: Any
+
+    @property
+    def tracked(self) -> dict[str, Any]:
+        return {"run_date": self.day, "tracking_uri": self.tracking_uri, "tracking_run_id": self.tracking_run_id}
+
+
+def _start(build: Build, pipeline: str, **values: Any) -> Run:
+    """The first task: the day (the run_date parameter, else the scheduled slot), and the MLflow run it opens."""
+    images = json.dumps({stage: build.images.image(stage) for stage in STAGES}, sort_keys=True)
+    task = c.start_run(
+        **values, scheduled_time=build.schedule_time, pipeline=pipeline, images=images,
+        kfp_run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+    )  # fmt: skip
+    opened = _stage(build, "resolve the day, open its MLflow run", task)
+    return Run(opened.outputs["run_date"], values["tracking_uri"], opened.outputs["tracking_run_id"])
+
+
+def _finish(build: Build, tracking_uri: Any) -> Any:
+    """The exit task: marks the MLflow run FINISHED or FAILED, whatever happened to the other tasks."""
+    task = c.finish_run(tracking_uri=tracking_uri, kfp_run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
+    return _stage(build, "close the MLflow run", task)
+
+
+def _head(build: Build, run: Run, warehouse_url: Any, window: Any, validate: Any) -> Any:
+    """The day's flights and the window's, validated (the validation logged on the run) and featurized."""
+    day = run.day
     flights = _stage(build, "ingest flights", c.ingest(run_date=day, warehouse_url=warehouse_url, window=window))
     history, scoring = flights.outputs["history"], flights.outputs["scoring"]
     valid = _stage(
         build, "validate flights", c.validate(run_date=day, validate=validate, history=history, scoring=scoring),
         cache=True,
     )  # fmt: skip
+    _stage(
+        build, "log the validation",
+        c.log_validation(**run.tracked, validate_report=_report(valid), quarantine=valid.outputs["quarantine"]),
+    )  # fmt: skip
     valid_history, valid_scoring = valid.outputs["valid_history"], valid.outputs["valid_scoring"]
     feats = _stage(
         build, "build features", c.features(run_date=day, valid_history=valid_history, valid_scoring=valid_scoring),
         cache=True,
     )  # fmt: skip
-    return day, flights, valid, feats
+    return flights, valid, feats
 
 
-def _tail(build: Build, day: Any, warehouse_url: Any, artifact_root: Any, valid: Any, feats: Any) -> Any:
+def _tail(build: Build, run: Run, warehouse_url: Any, valid: Any, feats: Any) -> Any:
     """Score the day with the champion, then monitor it; returns both tasks (called inside a pipeline)."""
-    stores = {"run_date": day, "warehouse_url": warehouse_url, "artifact_root": artifact_root}
     features = feats.outputs["scoring_features"]
     scores = _stage(
         build, "score the day",
-        c.predict(**stores, scoring_features=features, valid_scoring=valid.outputs["valid_scoring"]),
+        c.predict(**run.tracked, warehouse_url=warehouse_url, scoring_features=features,
+                  valid_scoring=valid.outputs["valid_scoring"]),
     )  # fmt: skip
-    health = _stage(build, "monitor drift and outcomes", c.monitor(**stores, scoring_features=features).after(scores))
+    health = _stage(
+        build, "monitor drift and outcomes",
+        c.monitor(**run.tracked, warehouse_url=warehouse_url, scoring_features=features).after(scores),
+    )  # fmt: skip
     return scores, health
 
 
 def _report(task: Any) -> Any:
     """A task's JSON report (its return value, ``Output`` beside its artifacts)."""
     return task.outputs["Output"]
-
-
-class DailyOutputs(NamedTuple):
-    ingest_report: str
-    validate_report: str
-    features_report: str
-    train_report: str
-    evaluate_report: str
-    promote_report: str
-    predict_report: str
-    monitor_report: str
-
-
-class InferenceOutputs(NamedTuple):
-    ingest_report: str
-    validate_report: str
-    features_report: str
-    predict_report: str
-    monitor_report: str
 
 
 def build_daily_pipeline(build: Build) -> Any:
@@ -155,45 +177,49 @@ def build_daily_pipeline(build: Build) -> Any:
         replay_year: int = 0,
         code_version: str = "unknown",
         warehouse_url: str = "",
-        artifact_root: str = CLUSTER_ARTIFACT_ROOT,
+        tracking_uri: str = "",
         window: dict = groups["window"],
         validate: dict = groups["validate"],
         train: dict = groups["train"],
         evaluate: dict = groups["evaluate"],
         promote: dict = groups["promote"],
-    ) -> DailyOutputs:
-        """1. resolve the day; 2. ingest it and the window before it (SQL); 3. validate (pandera, quarantine);
-        4. features; 5. train and register the challenger; 6. evaluate it against the champion and a baseline;
-        7. promote under the written policy; 8. score the day with the champion; 9. monitor.
-        An empty run_date means the recurring run's scheduled day; an empty warehouse_url means the Secret's."""
-        day, flights, valid, feats = _head(build, run_date, replay_year, warehouse_url, window, validate)
-        history = feats.outputs["history_features"]
-        challenger = _stage(
-            build, "train challenger",
-            c.train(
-                run_date=day, window=window, train=train, artifact_root=artifact_root, code_version=code_version,
-                image=build.images.image("train"), history_features=history,
-            ),
-        )  # fmt: skip
-        version = challenger.outputs["model_version"]
-        evaluation = _stage(
-            build, "evaluate challenger",
-            c.evaluate(
-                run_date=day, window=window, evaluate=evaluate, artifact_root=artifact_root, model_version=version,
-                history_features=history,
-            ),
-        )  # fmt: skip
-        decision = _stage(
-            build, "promote or keep champion",
-            c.promote(run_date=day, promote=promote, artifact_root=artifact_root, model_version=version),
-        ).after(evaluation)  # fmt: skip
-        scores, health = _tail(build, day, warehouse_url, artifact_root, valid, feats)
-        scores.after(decision)
-        return DailyOutputs(
-            ingest_report=_report(flights), validate_report=_report(valid), features_report=_report(feats),
-            train_report=challenger.outputs["report"], evaluate_report=_report(evaluation),
-            promote_report=_report(decision), predict_report=_report(scores), monitor_report=_report(health),
-        )  # fmt: skip
+    ) -> None:
+        """1. resolve the day and open its MLflow run; 2. ingest it and the window before it (SQL); 3. validate
+        (pandera, quarantine); 4. features; 5. train and register the challenger; 6. evaluate it against the
+        champion and a baseline; 7. promote under the written policy; 8. score the day with the champion;
+        9. monitor; then close the MLflow run, FINISHED or FAILED. An empty run_date means the recurring run's
+        scheduled day; an empty warehouse_url the Secret's; an empty tracking_uri $MLFLOW_TRACKING_URI."""
+        with dsl.ExitHandler(_finish(build, tracking_uri), name="tracked run"):
+            run = _start(
+                build, "daily", run_date=run_date, replay_year=replay_year, tracking_uri=tracking_uri,
+                code_version=code_version, window=window, validate=validate, train=train, evaluate=evaluate,
+                promote=promote,
+            )  # fmt: skip
+            _, valid, feats = _head(build, run, warehouse_url, window, validate)
+            history = feats.outputs["history_features"]
+            challenger = _stage(
+                build, "train challenger",
+                c.train(
+                    **run.tracked, window=window, train=train, code_version=code_version,
+                    image=build.images.image("train"), history_features=history,
+                ),
+            )  # fmt: skip
+            version = challenger.outputs["model_version"]
+            evaluation = _stage(
+                build, "evaluate challenger",
+                c.evaluate(
+                    **run.tracked, window=window, evaluate=evaluate, model_version=version, history_features=history,
+                ),
+            )  # fmt: skip
+            decision = _stage(
+                build, "promote or keep champion",
+                c.promote(
+                    **run.tracked, promote=promote, model_version=version,
+                    evaluation=evaluation.outputs["evaluation"],
+                ),
+            )  # fmt: skip
+            scores, _ = _tail(build, run, warehouse_url, valid, feats)
+            scores.after(decision)
 
     return daily
 
@@ -206,19 +232,21 @@ def build_inference_pipeline(build: Build) -> Any:
     def inference(
         run_date: str = "",
         replay_year: int = 0,
+        code_version: str = "unknown",
         warehouse_url: str = "",
-        artifact_root: str = CLUSTER_ARTIFACT_ROOT,
+        tracking_uri: str = "",
         window: dict = groups["window"],
         validate: dict = groups["validate"],
-    ) -> InferenceOutputs:
-        """1. resolve the day; 2. ingest it and the window before it; 3. validate; 4. features;
-        5. score the day with the current champion; 6. monitor."""
-        day, flights, valid, feats = _head(build, run_date, replay_year, warehouse_url, window, validate)
-        scores, health = _tail(build, day, warehouse_url, artifact_root, valid, feats)
-        return InferenceOutputs(
-            ingest_report=_report(flights), validate_report=_report(valid), features_report=_report(feats),
-            predict_report=_report(scores), monitor_report=_report(health),
-        )  # fmt: skip
+    ) -> None:
+        """1. resolve the day and open its MLflow run; 2. ingest it and the window before it; 3. validate;
+        4. features; 5. score the day with the current champion; 6. monitor; then close the MLflow run."""
+        with dsl.ExitHandler(_finish(build, tracking_uri), name="tracked run"):
+            run = _start(
+                build, "inference", run_date=run_date, replay_year=replay_year, tracking_uri=tracking_uri,
+                code_version=code_version, window=window, validate=validate,
+            )  # fmt: skip
+            _, valid, feats = _head(build, run, warehouse_url, window, validate)
+            _tail(build, run, warehouse_url, valid, feats)
 
     return inference
 

@@ -11,24 +11,58 @@ module, to the runner; ``dict(locals())`` comes first, while the locals are exac
 __future__ import annotations`` here: KFP reads the real annotation objects to type each input and output.)
 """
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 from kfp import dsl
-from kfp.dsl import HTML, ClassificationMetrics, Dataset, Input, Metrics, Model, Output
+from kfp.dsl import HTML, Artifact, ClassificationMetrics, Dataset, Input, Markdown, Metrics, Model, Output
 
 from components.common.deployment import STAGES, placeholder_image
 
-__all__ = ["STAGES", "evaluate", "features", "ingest", "monitor", "predict", "promote", "run_date_of", "train",
-           "validate"]  # fmt: skip
+__all__ = ["STAGES", "evaluate", "features", "finish_run", "ingest", "log_validation", "monitor", "predict", "promote",
+           "start_run", "train", "validate"]  # fmt: skip
 
 
 @dsl.component(base_image=placeholder_image("ingest"), install_kfp_package=False)
-def run_date_of(run_date: str, scheduled_time: str, replay_year: int) -> str:
-    """The day this run is for: the run_date parameter, else the recurring run's scheduled day (UTC)."""
+def start_run(
+    run_date: str,
+    scheduled_time: str,
+    replay_year: int,
+    tracking_uri: str,
+    pipeline: str,
+    code_version: str,
+    images: str,
+    kfp_run_id: str,
+    window: dict,
+    validate: dict,
+    train: Optional[dict] = None,
+    evaluate: Optional[dict] = None,
+    promote: Optional[dict] = None,
+) -> NamedTuple("RunStart", run_date=str, tracking_run_id=str):  # type: ignore[valid-type]
+    """The day this run is for (run_date, else the recurring run's scheduled day), and its MLflow run, opened."""
     arguments = dict(locals())
-    from components.common.stage import resolve_run_date_component
+    from components.common.run_tracking import start
 
-    return resolve_run_date_component(arguments)
+    return start(arguments)
+
+
+@dsl.component(base_image=placeholder_image("validate"), install_kfp_package=False)
+def log_validation(
+    run_date: str, tracking_uri: str, tracking_run_id: str, validate_report: str, quarantine: Input[Dataset]
+) -> None:
+    """The quarantine and the validation report onto the MLflow run (validate itself is cached)."""
+    arguments = {**locals(), "quarantine": quarantine.path}
+    from components.common.run_tracking import log_validation as log_it
+
+    log_it(arguments)
+
+
+@dsl.component(base_image=placeholder_image("ingest"), install_kfp_package=False)
+def finish_run(tracking_uri: str, kfp_run_id: str, status: dsl.PipelineTaskFinalStatus) -> str:
+    """The exit task: the MLflow run marked FINISHED or FAILED, as the pipeline run ended."""
+    arguments = {"tracking_uri": tracking_uri, "kfp_run_id": kfp_run_id, "status": {"state": status.state}}
+    from components.common.run_tracking import finish
+
+    return finish(arguments)
 
 
 @dsl.component(base_image=placeholder_image("ingest"), install_kfp_package=False)
@@ -77,7 +111,8 @@ def train(
     run_date: str,
     window: dict,
     train: dict,
-    artifact_root: str,
+    tracking_uri: str,
+    tracking_run_id: str,
     code_version: str,
     image: str,
     history_features: Input[Dataset],
@@ -95,14 +130,17 @@ def evaluate(
     run_date: str,
     window: dict,
     evaluate: dict,
-    artifact_root: str,
+    tracking_uri: str,
+    tracking_run_id: str,
     model_version: str,
     history_features: Input[Dataset],
     metrics: Output[Metrics],
     classification: Output[ClassificationMetrics],
     report: Output[HTML],
+    card: Output[Markdown],
+    evaluation: Output[Artifact],
 ) -> str:
-    """Challenger vs champion vs baseline on the holdout: Metrics, ClassificationMetrics, an HTML report."""
+    """Challenger vs champion vs baseline on the holdout: Metrics, ClassificationMetrics, a report, the model card."""
     arguments = dict(locals())
     from components.common.stage import run_component
 
@@ -110,8 +148,15 @@ def evaluate(
 
 
 @dsl.component(base_image=placeholder_image("promote"), install_kfp_package=False)
-def promote(run_date: str, promote: dict, artifact_root: str, model_version: str) -> str:
-    """Apply the written policy; the champion pointer moves atomically, or not at all."""
+def promote(
+    run_date: str,
+    promote: dict,
+    tracking_uri: str,
+    tracking_run_id: str,
+    model_version: str,
+    evaluation: Input[Artifact],
+) -> str:
+    """Apply the written policy; the registry's champion alias moves, or not at all; the decision is recorded."""
     arguments = dict(locals())
     from components.common.stage import run_component
 
@@ -122,7 +167,8 @@ def promote(run_date: str, promote: dict, artifact_root: str, model_version: str
 def predict(
     run_date: str,
     warehouse_url: str,
-    artifact_root: str,
+    tracking_uri: str,
+    tracking_run_id: str,
     scoring_features: Input[Dataset],
     valid_scoring: Input[Dataset],
     predictions: Output[Dataset],
@@ -136,7 +182,12 @@ def predict(
 
 @dsl.component(base_image=placeholder_image("monitor"), install_kfp_package=False)
 def monitor(
-    run_date: str, warehouse_url: str, artifact_root: str, scoring_features: Input[Dataset], drift: Output[Dataset]
+    run_date: str,
+    warehouse_url: str,
+    tracking_uri: str,
+    tracking_run_id: str,
+    scoring_features: Input[Dataset],
+    drift: Output[Dataset],
 ) -> str:
     """Drift against the training window; yesterday's predictions against yesterday's outcomes."""
     arguments = dict(locals())

@@ -19,7 +19,7 @@ from typing import Any
 from components.cli.images import stage_images
 from components.cli.parser import PIPELINES, build_parser
 from components.common.config import Settings, load_settings
-from components.common.deployment import StageImages, code_version
+from components.common.deployment import TRACKING_URI_ENV, StageImages, code_version
 from components.common.errors import PipelineError
 from components.common.logging import configure_logging
 from components.contracts import days_between, parse_run_date
@@ -42,22 +42,41 @@ def pipeline_parameters(pipeline: Any, settings: Settings, **values: Any) -> dic
 def local_settings(args: argparse.Namespace) -> Settings:
     """The config with the flags applied, its stores as absolute locations (stages run in other processes), checked:
     an artifact root that is a file, or a summary path that is a folder, fails before anything runs."""
+    from components.common import tracking
     from components.common.warehouse.url import parse_warehouse_url
 
     settings = load_settings(args.config).with_overrides(
-        warehouse_url=args.warehouse_url, artifact_root=args.artifact_root
+        warehouse_url=args.warehouse_url, artifact_root=args.artifact_root, tracking_uri=args.tracking_uri
     )
     root = Path(settings.artifact_root).resolve()
     if root.exists() and not root.is_dir():
         raise PipelineError(f"artifact root {root} is a file, not a folder: pass --artifact-root with a folder")
-    summary = args.summary
+    uri = tracking.resolve_tracking_uri(
+        settings.tracking_uri or os.environ.get(TRACKING_URI_ENV) or tracking.local_tracking_uri(root)
+    )
+    summary = getattr(args, "summary", None)
     if summary is not None and (summary.is_dir() or (summary.parent.exists() and not summary.parent.is_dir())):
         raise PipelineError(
             f"--summary {summary} is a folder (or inside a file): pass a file path, e.g. build/summary.json"
         )
     return settings.with_overrides(
-        warehouse_url=str(parse_warehouse_url(settings.warehouse_url).resolved()), artifact_root=str(root)
-    )
+        warehouse_url=str(parse_warehouse_url(settings.warehouse_url).resolved()), artifact_root=str(root),
+        tracking_uri=uri,
+    )  # fmt: skip
+
+
+def open_tracking_store(settings: Settings) -> None:
+    """Before any task runs: the tracking store answers, and has the experiment (a fresh SQLite store is created
+    here, once: two tasks creating one at the same moment would fail)."""
+    from components.common import tracking
+
+    uri = settings.tracking_uri
+    local = uri == tracking.local_tracking_uri(Path(settings.artifact_root))
+    if local:
+        Path(settings.artifact_root, "mlflow").mkdir(parents=True, exist_ok=True)
+    else:
+        tracking.check_reachable(uri)
+    tracking.ensure_experiment(uri, tracking.local_artifact_location(Path(settings.artifact_root)) if local else None)
 
 
 def _days(args: argparse.Namespace, settings: Settings) -> list[str]:
@@ -81,6 +100,7 @@ def run_days(args: argparse.Namespace, build_pipeline: PipelineBuilder, log: log
     """``run`` and ``backfill`` on this machine: every day checked first, then one run per day, in order."""
     from components.cli.local import link_report_as_html, run_once
     from components.cli.summary import parse_reports, render_summary, summarize
+    from components.common.tracking import end_interrupted
     from components.ingest.shell import preflight
 
     settings = local_settings(args)
@@ -89,14 +109,20 @@ def run_days(args: argparse.Namespace, build_pipeline: PipelineBuilder, log: log
         preflight(settings.warehouse_url, parse_run_date(day), settings.window.window_days)
     echo = "all" if args.verbose else "none" if args.quiet else "stages"
     pipeline = build_pipeline(args.pipeline, _local_images(args, settings), settings, on_cluster=False)
-    values = {"warehouse_url": settings.warehouse_url, "artifact_root": settings.artifact_root,
+    open_tracking_store(settings)
+    values = {"warehouse_url": settings.warehouse_url, "tracking_uri": settings.tracking_uri,
               "code_version": code_version()}  # fmt: skip
     summaries = []
     for number, day in enumerate(days, start=1):
         started = time.monotonic()
         log.info("[%d/%d] %s pipeline for %s", number, len(days), args.pipeline, day)
         parameters = pipeline_parameters(pipeline, settings, run_date=day, **values)
-        reports = parse_reports(run_once(pipeline, parameters, settings, day, echo, args.runner))
+        since = int(time.time() * 1000)
+        try:
+            reports = parse_reports(run_once(pipeline, parameters, settings, day, echo, args.runner))
+        except KeyboardInterrupt:
+            end_interrupted(settings.tracking_uri, day, since)
+            raise
         if "evaluate" in reports:
             link_report_as_html(reports["evaluate"].report)  # type: ignore[attr-defined]
         summaries.append(summarize(args.pipeline, day, reports, settings))
@@ -140,6 +166,12 @@ def _dispatch(args: argparse.Namespace, build_pipeline: PipelineBuilder, log: lo
         return cluster_main(args, log, build_pipeline, parameters)
     elif args.command == "compile":
         _compile(args, build_pipeline)
+    elif args.command == "rollback":
+        from components.cli.rollback import rollback
+
+        settings = local_settings(args)
+        record = rollback(settings.tracking_uri, args.to, args.reason)
+        print(f"champion: version {record['previous_champion']} -> {record['champion']} ({record['reason']})")
     else:
         from components.common.files import write_json
 

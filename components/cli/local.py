@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from kfp import local
 
@@ -71,10 +72,10 @@ def _outermost(folders: list[Path]) -> list[Path]:
 def docker_run_arguments(settings: Settings) -> dict[str, Any]:
     """How ``kfp.local.DockerRunner`` starts each stage's container.
 
-    The artifact root and a DuckDB warehouse's folder are bind-mounted at the same absolute paths
-    (kfp.local itself mounts only the run's pipeline root); a PostgreSQL warehouse is reached over
-    the host's network. Containers run as the calling user, so files on the host stay theirs, with
-    a read-only root filesystem, a tmpfs /tmp, no capabilities and no privilege escalation.
+    The artifact root (with a local SQLite tracking store) and a DuckDB warehouse's folder are bind-mounted at the
+    same absolute paths (kfp.local itself mounts only the run's pipeline root); a PostgreSQL warehouse and a
+    tracking server are reached over the host's network. Containers run as the calling user, so files on the host
+    stay theirs, with a read-only root filesystem, a tmpfs /tmp, no capabilities and no privilege escalation.
     """
     import docker
 
@@ -89,10 +90,10 @@ def docker_run_arguments(settings: Settings) -> dict[str, Any]:
         "tmpfs": {"/tmp": "rw,nosuid,nodev,mode=1777,size=1g"},
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges"],
-        "environment": {key: value for key, value in os.environ.items() if key.startswith("FLIGHTS_")},
+        "environment": {key: value for key, value in os.environ.items() if key.startswith(("FLIGHTS_", "MLFLOW_"))},
     }
-    if warehouse.path is None:
-        arguments["network_mode"] = "host"
+    if warehouse.path is None or urlsplit(settings.tracking_uri).scheme not in ("sqlite", ""):
+        arguments["network_mode"] = "host"  # a server on this machine's loopback: PostgreSQL, the tracking server
     return arguments
 
 
@@ -183,7 +184,22 @@ def run_once(
             message = stage_error(Path(log_file.name).read_text()) or str(failure).splitlines()[0]
             raise PipelineError(f"{message} (full log: {log_file.name})") from None
     Path(log_file.name).unlink(missing_ok=True)
-    return {key: str(value) for key, value in task.outputs.items()}
+    del task  # the pipelines return nothing (an exit handler's tasks can't be pipeline outputs): read each task's
+    (run_folder,) = set(pipeline_root.glob("*")) - before
+    return stage_reports(run_folder)
+
+
+def stage_reports(run_folder: Path) -> dict[str, str]:
+    """Each stage's JSON report (``<stage>_report``), from the outputs ``kfp.local`` wrote in the run's folder."""
+    import json
+
+    reports = {}
+    for stage in STAGES:
+        output = run_folder / stage / "executor_output.json"
+        if output.is_file():
+            values = json.loads(output.read_text()).get("parameterValues", {})
+            reports[f"{stage}_report"] = values.get("report", values.get("Output"))
+    return reports
 
 
 def link_report_as_html(report: Path) -> Path:

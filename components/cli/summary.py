@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, cast
 
 from pydantic import ValidationError
 
 from components.common.config import Settings
-from components.common.deployment import STAGES
+from components.common.deployment import CHAMPION_ALIAS, REGISTERED_MODEL, STAGES
 from components.common.stage import StageReport, stage_module
+from components.common.tracking import shown
 from components.contracts import PREDICTIONS_TABLE
 from components.evaluate.shell import Metrics
 from components.evaluate.shell import Report as EvaluateReport
@@ -53,6 +53,7 @@ def summarize(pipeline: str, run_date: str, reports: Mapping[str, StageReport], 
         ),
         "promotion": promote.model_dump(mode="json") if promote else None,
         "model_version": predict.model_version,
+        "model_role": predict.model_role,
         "predictions": predict.predictions,
         "riskiest": [flight.model_dump() for flight in predict.riskiest],
         "monitoring": {
@@ -65,7 +66,8 @@ def summarize(pipeline: str, run_date: str, reports: Mapping[str, StageReport], 
             "report": str(evaluate.report.with_suffix(".html")) if evaluate else None,
             "predictions": str(predict.predictions_path),
             "predictions_table": f"{settings.warehouse_url} {PREDICTIONS_TABLE} (run_date = {run_date})",
-            "registry": str(Path(settings.artifact_root) / "registry"),
+            "tracking": shown(settings.tracking_uri),
+            "champion": f"models:/{REGISTERED_MODEL}@{CHAMPION_ALIAS}",
         },
     }
 
@@ -108,7 +110,10 @@ def render_summary(summary: Mapping[str, Any]) -> str:
     if summary["promotion"]:
         verdict = "PROMOTED" if summary["promotion"]["promoted"] else "kept champion"
         lines.append(f"Decision: {verdict}: {summary['promotion']['reason']}")
-    lines.append(f"Scored {summary['predictions']} flights with model {summary['model_version']}; riskiest:")
+    lines.append(
+        f"Scored {summary['predictions']} flights with {summary['model_role']} model version {summary['model_version']}"
+        "; riskiest:"
+    )
     lines += [
         f"  {r['p_disrupted']:.2f}  {r['carrier']}{r['flight']:<5} {r['origin']}->{r['dest']} "
         f"at {r['sched_dep_time']:04d}"
@@ -121,6 +126,6 @@ def render_summary(summary: Mapping[str, Any]) -> str:
     lines += [
         f"Predictions: {outputs['predictions']}",
         f"             {outputs['predictions_table']}",
-        f"Registry:    {outputs['registry']}",
+        f"MLflow:      {outputs['tracking']} (champion: {outputs['champion']}; `make mlflow-ui` shows it)",
     ]
     return "\n".join(lines)

@@ -1,1 +1,1 @@
-"""The only place with IO: warehouse, parquet, registry, config and logging."""
+"""The only place with IO: warehouse, parquet, the MLflow tracking store and registry, config and logging."""

@@ -75,6 +75,8 @@ class Settings(_Frozen):
 
     warehouse_url: str = "duckdb:///data/warehouse.duckdb"
     artifact_root: str = "artifacts"
+    # MLflow's tracking store and registry; empty: a SQLite file under the artifact root (the embedded default).
+    tracking_uri: str = ""
     default_date: dt.date = dt.date(2013, 6, 15)
     window: WindowSettings = WindowSettings()
     validate_: ValidateSettings = Field(ValidateSettings(), alias="validate")

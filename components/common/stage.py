@@ -34,7 +34,7 @@ from pydantic.fields import FieldInfo
 
 from components.common.errors import PERMANENT_EXIT_CODE, TRANSIENT_EXIT_CODE, PipelineError, TransientError
 from components.common.logging import configure_logging
-from components.contracts import RunDate, resolve_run_date
+from components.contracts import RunDate
 
 ERROR_MARK = "STAGE FAILED:"
 
@@ -56,6 +56,17 @@ class StageRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     run_date: RunDate
+
+
+class TrackedRequest(StageRequest):
+    """A stage that talks to the MLflow tracking store and registry, and logs into the pipeline run's MLflow run."""
+
+    tracking_uri: str = ""  # empty: $MLFLOW_TRACKING_URI (on a cluster, the tracking server's Service)
+    tracking_run_id: str = ""  # the pipeline run's MLflow run; empty (a stage run on its own): a run of its own
+
+    def run_tags(self, stage: str) -> dict[str, str]:
+        """The tags of a run a stage opens for itself."""
+        return {"run_date": self.run_date.isoformat(), "pipeline": f"stage:{stage}"}
 
 
 class StageReport(BaseModel):
@@ -137,12 +148,9 @@ def run_component(stage: str, arguments: Mapping[str, Any], outputs: tuple[str, 
     return report.model_dump_json()
 
 
-def resolve_run_date_component(arguments: Mapping[str, Any]) -> str:
-    """The body of the pipelines' first task: the day the run is for, or one line and exit code 1."""
-    try:
-        return resolve_run_date(arguments["run_date"], arguments["scheduled_time"], arguments["replay_year"])
-    except PipelineError as error:
-        _stop(configure_logging("run-date", str(arguments["run_date"] or "-")), error)
+def stop_with(task: str, run_date: str, error: PipelineError) -> NoReturn:
+    """End a task that is not a stage (the pipelines' tracking tasks) as a stage ends: one line, its exit code."""
+    _stop(configure_logging(task, run_date), error)
 
 
 # --- the stage's command line ---------------------------------------------------------------------------------
@@ -224,11 +232,12 @@ __all__ = [
     "Role",
     "StageReport",
     "StageRequest",
+    "TrackedRequest",
     "build_request",
     "execute",
     "main",
     "request_names",
-    "resolve_run_date_component",
     "run_component",
     "stage_parser",
+    "stop_with",
 ]

@@ -1,7 +1,13 @@
-"""Evaluate: challenger, champion and baseline on the same holdout rows; metrics, curves and a report."""
+"""Evaluate: challenger, champion and baseline on the same holdout rows; metrics, curves, a report, a model card.
+
+The champion is the registry's ``champion`` alias. An empty registry has none: then the naive baseline is
+registered as a version of its own (``role=baseline``), so that promote can make it the champion when the challenger
+misses the floors, and every day with valid data is scored.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -9,37 +15,34 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from components.common import tracking
 from components.common.artifacts import read_frame
 from components.common.config import EvaluateSettings, WindowSettings
-from components.common.files import write_text
+from components.common.files import write_json, write_text
 from components.common.logging import get_logger
-from components.common.registry import load_model, read_champion, read_lineage, registry_root, write_evaluation
-from components.common.stage import InputFile, OutputFile, StageReport, StageRequest
+from components.common.stage import InputFile, OutputFile, StageReport, TrackedRequest
 from components.contracts import LABEL, holdout_start
-from components.evaluate.core import (
-    confusion_at,
-    feature_importance,
-    fit_baseline,
-    predict_baseline,
-    roc_points,
-    score_predictions,
-)
+from components.evaluate.baseline import BaselineModel
+from components.evaluate.card import render_card
+from components.evaluate.core import confusion_at, feature_importance, roc_points, score_predictions
 from components.evaluate.report import render_report
+from components.features.profile import profile_features
 from components.schemas import LabelledFeatures
-from components.train.core import predict_proba, split_by_time
+from components.train.core import content_hash, model_inputs, predict_proba, split_by_time
 
 ROLES = ("challenger", "champion", "baseline")
 
 
-class Request(StageRequest):
-    """The window's labelled features and the challenger's version in; metrics and an HTML report out."""
+class Request(TrackedRequest):
+    """The window's labelled features and the challenger's version in; metrics, a report and a model card out."""
 
     window: WindowSettings = WindowSettings()
     evaluate: EvaluateSettings = EvaluateSettings()
-    artifact_root: Path
     model_version: str
     history_features: InputFile
     report: OutputFile
+    card: OutputFile
+    evaluation: OutputFile  # what promote decides on: every contender's metrics and versions (JSON)
 
 
 class Metrics(BaseModel):
@@ -59,11 +62,25 @@ class RocCurve(BaseModel):
     thresholds: list[float]
 
 
+class Evaluation(BaseModel):
+    """What promote reads: the versions compared, and their holdout metrics."""
+
+    run_date: str
+    challenger_version: str
+    champion_version: str | None
+    baseline_version: str | None  # registered only when the registry had no champion
+    holdout_rows: int
+    challenger: Metrics
+    champion: Metrics | None
+    baseline: Metrics
+
+
 class Report(StageReport):
     """Every contender's holdout metrics (the champion's is ``None`` before the first promotion), and the report."""
 
     challenger_version: str
     champion_version: str | None
+    baseline_version: str | None
     holdout_rows: int
     threshold: float
     metrics: dict[str, Metrics | None]
@@ -81,39 +98,72 @@ class Report(StageReport):
         artifacts["classification"].log_confusion_matrix(["on time", "disrupted"], self.confusion)
 
 
+def _register_baseline(request: Request, uri: str, run_id: str, baseline: BaselineModel, train: Any) -> str:
+    """The naive baseline as a version of its own (the empty registry's champion-to-be); idempotent per data."""
+    import tempfile
+
+    data_hash = content_hash(train)
+    key = f"baseline-{request.run_date:%Y%m%d}-{data_hash[:12]}"
+    lineage = {
+        tracking.ROLE_TAG: "baseline",
+        "run_date": request.run_date.isoformat(),
+        "train_start": str(train["flight_date"].min().date()),
+        "train_end": str(train["flight_date"].max().date()),
+        "train_rows": len(train),
+        "train_disruption_rate": round(float(train[LABEL].mean()), 6),
+        "data_sha256": data_hash,
+        "parameters": "carrier x scheduled hour rates, smoothed towards the carrier's",
+    }
+    with tempfile.TemporaryDirectory(prefix="flights-baseline-") as scratch:
+        saved = tracking.save_model(baseline, Path(scratch) / key, profile_features(train), model_inputs(train).head(5))
+        version, _ = tracking.register_saved(uri, run_id, saved, key, lineage)
+    return version
+
+
 def run(request: Request) -> Report:
-    """Score the holdout with every contender, record the evaluation in the registry, write the report."""
+    """Score the holdout with every contender, record the metrics in MLflow, write the report and the model card."""
     day, settings = request.run_date, request.evaluate
-    registry = registry_root(request.artifact_root)
+    uri = tracking.resolve_tracking_uri(request.tracking_uri)
     features = read_frame(request.history_features, "history features", LabelledFeatures)
     train, holdout = split_by_time(features, holdout_start(day, request.window.holdout_days))
     del features  # the parts are copies; only the baseline needs the training part, and only once
-    baseline = fit_baseline(train)
-    del train
+    baseline = BaselineModel().fit(model_inputs(train), train[LABEL].astype(int))
     outcome = holdout[LABEL].astype(int).to_numpy()
-    challenger = load_model(registry, request.model_version)
-    curves = {
-        "challenger": predict_proba(challenger, holdout),
-        "baseline": predict_baseline(baseline, holdout),
-    }
-    champion = read_champion(registry)
-    champion_version = champion["version"] if champion else None
-    if champion_version is not None:
-        curves["champion"] = predict_proba(load_model(registry, champion_version), holdout)
+    challenger_version = tracking.version(uri, request.model_version)
+    challenger = tracking.load_model(uri, challenger_version)
+    curves = {"challenger": predict_proba(challenger, holdout), "baseline": predict_proba(baseline, holdout)}
+    serving = tracking.champion(uri)
+    if serving is not None:
+        curves["champion"] = predict_proba(tracking.load_model(uri, serving), holdout)
     metrics: dict[str, dict[str, float] | None] = {role: score_predictions(outcome, p) for role, p in curves.items()}
     metrics.setdefault("champion", None)
-    summary = {
-        "run_date": day.isoformat(),
-        "challenger_version": request.model_version,
-        "champion_version": champion_version,
-        "holdout_rows": len(holdout),
-        "threshold": settings.threshold,
-        "metrics": metrics,
-    }
-    write_evaluation(registry, request.model_version, summary)
+    metrics = {role: metrics[role] for role in ROLES}
+    lineage = dict(challenger_version.tags)
+    card = render_card(request.model_version, lineage, metrics)
     importance = feature_importance(challenger, holdout, settings.seed)
-    lineage = read_lineage(registry, request.model_version)
     write_text(render_report(day.isoformat(), metrics, outcome, curves, importance, lineage), request.report)
+    write_text(card, request.card)
+    with tracking.stage_run(uri, request.tracking_run_id, f"{day} evaluate", request.run_tags("evaluate")) as run_id:
+        baseline_version = None if serving is not None else _register_baseline(request, uri, run_id, baseline, train)
+        evaluation = Evaluation(
+            run_date=day.isoformat(),
+            challenger_version=request.model_version,
+            champion_version=serving.version if serving is not None else None,
+            baseline_version=baseline_version,
+            holdout_rows=len(holdout),
+            **{role: Metrics(**values) if values else None for role, values in metrics.items()},
+        )
+        write_json(json.loads(evaluation.model_dump_json()), request.evaluation)
+        flat = {f"{role}_{name}": value for role, values in metrics.items() for name, value in (values or {}).items()}
+        tracking.log(uri, run_id, metrics=flat, tags={"champion_version_at_evaluation": evaluation.champion_version})
+        tracking.log_files(uri, run_id, {"report.html": request.report, "model_card.md": request.card}, "evaluation")
+        tracking.set_version_tags(
+            uri,
+            request.model_version,
+            {f"holdout.{name}": round(value, 6) for name, value in evaluation.challenger.model_dump().items()},
+        )
+        tracking.describe_version(uri, request.model_version, card)
+    del train
     log = get_logger()
     for role, values in metrics.items():
         if values is not None:
@@ -121,10 +171,11 @@ def run(request: Request) -> Report:
     probability = np.asarray(curves["challenger"])
     return Report(
         challenger_version=request.model_version,
-        champion_version=champion_version,
+        champion_version=evaluation.champion_version,
+        baseline_version=baseline_version,
         holdout_rows=len(holdout),
         threshold=settings.threshold,
-        metrics={role: metrics[role] for role in ROLES},
+        metrics={role: getattr(evaluation, role) for role in ROLES},
         top_features=importance.head(5).round(4).to_dict(),
         roc=RocCurve(**roc_points(outcome, probability)),
         confusion=confusion_at(outcome, probability, settings.threshold),

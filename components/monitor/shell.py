@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from pydantic import BaseModel
 
+from components.common import tracking
 from components.common.artifacts import read_frame, write_table
 from components.common.logging import get_logger
-from components.common.registry import read_champion, read_reference, registry_root
-from components.common.stage import InputFile, OutputFile, StageReport, StageRequest
+from components.common.stage import InputFile, OutputFile, StageReport, TrackedRequest
 from components.common.warehouse import reads
 from components.common.warehouse.url import resolve_warehouse_url
 from components.common.warehouse.writes import replace_day_rows
@@ -24,11 +23,10 @@ from components.schemas import Drift, FeatureFrame, MonitoringHistory
 from components.schemas.tables import arrow_schema
 
 
-class Request(StageRequest):
+class Request(TrackedRequest):
     """The day's features in; its drift table out, and the day's row of the monitoring table."""
 
     warehouse_url: str = ""  # empty: $FLIGHTS_WAREHOUSE_URL (on a cluster, the Secret's)
-    artifact_root: Path
     scoring_features: InputFile
     drift: OutputFile
 
@@ -89,17 +87,17 @@ def run(request: Request) -> Report:
     """Compute drift and yesterday's check; keep one row per day in the monitoring table."""
     day = request.run_date
     warehouse_url = resolve_warehouse_url(request.warehouse_url)
-    registry = registry_root(request.artifact_root)
-    champion = read_champion(registry)
+    uri = tracking.resolve_tracking_uri(request.tracking_uri)
+    champion = tracking.champion(uri)
     features = read_frame(request.scoring_features, "scoring features", FeatureFrame)
     log = get_logger()
-    drift = population_stability(read_reference(registry, champion["version"]), features) if champion else None
+    drift = population_stability(tracking.load_reference(uri, champion), features) if champion else None
     yesterday = day - dt.timedelta(days=1)
     checked = _yesterday(warehouse_url, yesterday)
     if drift is not None:
         drift = Drift.validate(drift, lazy=True)  # our own output meets its contract before anyone reads it
         write_table(pa.Table.from_pandas(drift, preserve_index=False), request.drift)
-    table = _monitoring_row(day, champion["version"] if champion else "", len(features), drift, checked)
+    table = _monitoring_row(day, str(champion.version) if champion else "", len(features), drift, checked)
     replace_day_rows(warehouse_url, MONITORING_TABLE, day, table)
     if checked:
         log.info(
@@ -112,5 +110,11 @@ def run(request: Request) -> Report:
     else:
         log.info("yesterday (%s) was not scored: nothing to check", yesterday)
     max_psi, drifted = table.column("drift_max_psi")[0].as_py(), json.loads(table.column("drifted_features")[0].as_py())
+    figures = {"drift_max_psi": max_psi, "drifted_features": len(drifted)}
+    if checked:
+        outcome = ("flights", "roc_auc", "brier", "observed_rate", "mean_predicted")
+        figures |= {f"yesterday_{name}": getattr(checked, name) for name in outcome}
+    with tracking.stage_run(uri, request.tracking_run_id, f"{day} monitor", request.run_tags("monitor")) as run_id:
+        tracking.log(uri, run_id, metrics=figures)
     log.info("drift: max PSI %s; drifted: %s", max_psi, drifted or "none")
     return Report(drift_max_psi=max_psi, drifted_features=drifted, yesterday=checked, yesterday_date=yesterday)

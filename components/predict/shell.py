@@ -15,11 +15,11 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel
 
+from components.common import tracking
 from components.common.artifacts import appending, iter_batches, open_parquet, read_table, validate_frame
 from components.common.errors import PipelineError
 from components.common.logging import get_logger
-from components.common.registry import load_model, read_champion, registry_root
-from components.common.stage import InputFile, OutputFile, StageReport, StageRequest
+from components.common.stage import InputFile, OutputFile, StageReport, TrackedRequest
 from components.common.warehouse.url import resolve_warehouse_url
 from components.common.warehouse.writes import replace_day_rows
 from components.contracts import PREDICTIONS_TABLE
@@ -105,11 +105,10 @@ def score_to_parquet(
     }
 
 
-class Request(StageRequest):
+class Request(TrackedRequest):
     """The day's features and validated flights in; one probability per flight out (parquet and the warehouse)."""
 
     warehouse_url: str = ""  # empty: $FLIGHTS_WAREHOUSE_URL (on a cluster, the Secret's)
-    artifact_root: Path
     scoring_features: InputFile
     valid_scoring: InputFile
     predictions: OutputFile
@@ -128,9 +127,10 @@ class RiskyFlight(BaseModel):
 
 
 class Report(StageReport):
-    """Which model scored the day, how many flights, and the riskiest few."""
+    """Which model scored the day (its registry version and role), how many flights, and the riskiest few."""
 
     model_version: str
+    model_role: str
     predictions: int
     mean_p_disrupted: float | None
     riskiest: list[RiskyFlight]
@@ -141,16 +141,11 @@ def run(request: Request) -> Report:
     """Score every validated flight of the day with the current champion."""
     day = request.run_date
     warehouse_url = resolve_warehouse_url(request.warehouse_url)
-    registry = registry_root(request.artifact_root)
-    champion = read_champion(registry)
-    if champion is None:
-        raise PipelineError(
-            f"no champion model in the registry at {registry}: run the daily pipeline until a model passes the floors"
-        )
-    model = load_model(registry, champion["version"])
-    scored = score_to_parquet(
-        model, request.scoring_features, request.valid_scoring, request.predictions, day, champion["version"]
-    )
+    uri = tracking.resolve_tracking_uri(request.tracking_uri)
+    champion = tracking.require_champion(uri)
+    version, role = str(champion.version), champion.tags.get(tracking.ROLE_TAG, "challenger")
+    model = tracking.load_model(uri, champion)
+    scored = score_to_parquet(model, request.scoring_features, request.valid_scoring, request.predictions, day, version)
     # One day's predictions (hundreds of rows) go to the warehouse; the parquet file above is the bulk output.
     table = read_table(request.predictions, "predictions")
     replace_day_rows(
@@ -159,11 +154,18 @@ def run(request: Request) -> Report:
         day,
         table.set_column(0, "run_date", table.column("run_date").cast(pa.date32())),
     )
-    get_logger().info(
-        "scored %d flights with %s into %s", scored["predictions"], champion["version"], PREDICTIONS_TABLE
-    )
+    with tracking.stage_run(uri, request.tracking_run_id, f"{day} predict", request.run_tags("predict")) as run_id:
+        tracking.log(
+            uri,
+            run_id,
+            metrics={"scored_flights": scored["predictions"], "mean_p_disrupted": scored["mean_p_disrupted"]},
+            tags={"scored_by_version": version, "scored_by_role": role},
+        )
+    get_logger().info("scored %d flights with version %s (%s) into %s", scored["predictions"], version, role,
+                      PREDICTIONS_TABLE)  # fmt: skip
     return Report(
-        model_version=champion["version"],
+        model_version=version,
+        model_role=role,
         predictions=scored["predictions"],
         mean_p_disrupted=scored["mean_p_disrupted"],
         riskiest=[

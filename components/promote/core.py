@@ -2,7 +2,8 @@
 
 1. Floors: a challenger is never promoted unless its ROC AUC reaches ``min_roc_auc`` and it beats the naive
    baseline on both ROC AUC and Brier score.
-2. No champion yet: a challenger that passes the floors is promoted.
+2. No champion yet, or the champion is the naive baseline (the empty registry's stand-in): a challenger that passes
+   the floors is promoted. A challenger that misses them leaves the baseline serving.
 3. The challenger is the champion (same version: same data, parameters and code): nothing moves.
 4. A stale champion (trained more than ``max_champion_age_days`` before the run date) is replaced by any
    challenger that passes the floors.
@@ -27,6 +28,19 @@ class Decision:
     reason: str
 
 
+def floors_failure(challenger: dict[str, float], baseline: dict[str, float], policy: PromoteSettings) -> str | None:
+    """Why the challenger misses the floors (rule 1), or ``None`` when it passes them."""
+    auc, brier = challenger["roc_auc"], challenger["brier"]
+    if auc < policy.min_roc_auc:
+        return f"challenger ROC AUC {auc:.4f} is below the floor {policy.min_roc_auc:.4f}"
+    if auc <= baseline["roc_auc"] or brier >= baseline["brier"]:
+        return (
+            f"challenger does not beat the baseline (ROC AUC {auc:.4f} vs {baseline['roc_auc']:.4f}, "
+            f"Brier {brier:.4f} vs {baseline['brier']:.4f})"
+        )
+    return None
+
+
 def decide(  # noqa: PLR0911 - one return per rule of the policy reads best
     challenger: dict[str, float],
     baseline: dict[str, float],
@@ -37,14 +51,9 @@ def decide(  # noqa: PLR0911 - one return per rule of the policy reads best
 ) -> Decision:
     """Apply the policy in the module docstring to holdout metrics."""
     auc, brier = challenger["roc_auc"], challenger["brier"]
-    if auc < policy.min_roc_auc:
-        return Decision(False, f"challenger ROC AUC {auc:.4f} is below the floor {policy.min_roc_auc:.4f}")
-    if auc <= baseline["roc_auc"] or brier >= baseline["brier"]:
-        return Decision(
-            False,
-            f"challenger does not beat the baseline (ROC AUC {auc:.4f} vs {baseline['roc_auc']:.4f}, "
-            f"Brier {brier:.4f} vs {baseline['brier']:.4f})",
-        )
+    failure = floors_failure(challenger, baseline, policy)
+    if failure is not None:
+        return Decision(False, failure)
     if champion is None:
         return Decision(True, f"no champion yet; challenger passes the floors (ROC AUC {auc:.4f}, Brier {brier:.4f})")
     if same_version:

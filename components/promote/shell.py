@@ -1,31 +1,37 @@
-"""Promote: apply the policy to the recorded evaluation; move the champion pointer atomically, or not at all."""
+"""Promote: apply the policy to the evaluation; move the registry's ``champion`` alias, or not at all.
+
+Every decision is recorded on the pipeline run's MLflow run (``decision.*`` tags and ``decision.json``), one run per
+pipeline run, so a rerun of a day adds a record and never overwrites one. An empty registry's champion is the
+naive baseline (registered by evaluate) when the challenger misses the floors.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from components.common import tracking
 from components.common.config import PromoteSettings
+from components.common.errors import PipelineError
+from components.common.files import read_json, write_json
 from components.common.logging import get_logger
-from components.common.registry import (
-    read_champion,
-    read_evaluation,
-    read_lineage,
-    record_decision,
-    registry_root,
-    remove_stray_staging,
-    set_champion,
-)
-from components.common.stage import StageReport, StageRequest
-from components.promote.core import Decision, decide
+from components.common.stage import InputFile, StageReport, TrackedRequest
+from components.evaluate.shell import Evaluation
+from components.promote.core import Decision, decide, floors_failure
+
+if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion
 
 
-class Request(StageRequest):
-    """The challenger's version (evaluated) in; the champion pointer moved, or not, and the decision recorded."""
+class Request(TrackedRequest):
+    """The challenger's evaluation in; the champion alias moved, or not, and the decision recorded."""
 
     promote: PromoteSettings = PromoteSettings()
-    artifact_root: Path
     model_version: str
+    evaluation: InputFile
 
 
 class Report(StageReport):
@@ -35,60 +41,93 @@ class Report(StageReport):
     promoted: bool
     reason: str
     champion_version: str | None
+    champion_role: str | None
     previous_champion: str | None
 
 
-def run(request: Request) -> Report:
-    """Decide, record the decision in the registry's history, and move the pointer when the policy says so."""
-    day, model_version, policy = request.run_date, request.model_version, request.promote
-    run_date = day.isoformat()
-    registry = registry_root(request.artifact_root)
-    remove_stray_staging(registry)  # what a killed predecessor left half-written
-    evaluation = read_evaluation(registry, model_version)
-    metrics = evaluation["metrics"]
-    champion = read_champion(registry)
-    champion_version = champion["version"] if champion else None
+def _decide(evaluation: Evaluation, request: Request, serving: ModelVersion | None) -> Decision:
+    day = request.run_date
+    champion_version = serving.version if serving is not None else None
+    if evaluation.champion_version != champion_version:
+        return Decision(False, f"the champion changed to {champion_version} after evaluation: rerun {day}")
+    is_baseline = serving is not None and serving.tags.get(tracking.ROLE_TAG) == "baseline"
+    champion = evaluation.champion
     age = None
-    if champion_version is not None:
-        age = (day - dt.date.fromisoformat(read_lineage(registry, champion_version)["train_end"])).days
-    if evaluation.get("champion_version") != champion_version:
-        decision = Decision(False, f"the champion changed to {champion_version} after evaluation: rerun {run_date}")
-    else:
-        decision = decide(
-            metrics["challenger"],
-            metrics["baseline"],
-            metrics.get("champion"),
-            champion_version == model_version,
-            age,
-            policy,
+    if serving is not None and not is_baseline:
+        age = (day - dt.date.fromisoformat(serving.tags["train_end"])).days
+    decision = decide(
+        evaluation.challenger.model_dump(),
+        evaluation.baseline.model_dump(),
+        None if is_baseline or champion is None else champion.model_dump(),
+        champion_version == request.model_version,
+        age,
+        request.promote,
+    )
+    if is_baseline and decision.promote:
+        return Decision(True, decision.reason.replace("no champion yet", "the baseline serves"))
+    return decision
+
+
+def record(uri: str, run_id: str, decision: dict[str, object]) -> None:
+    """A decision as tags of the run (what the MLflow UI lists) and as ``decision.json`` (the whole record)."""
+    scalars = {key: value for key, value in decision.items() if not isinstance(value, dict)}
+    tracking.log(uri, run_id, tags={f"decision.{key}": value for key, value in scalars.items()})
+    with tempfile.TemporaryDirectory(prefix="flights-decision-") as scratch:
+        path = Path(scratch) / "decision.json"
+        write_json(decision, path)
+        tracking.log_files(uri, run_id, {"decision.json": path})
+
+
+def run(request: Request) -> Report:
+    """Decide, move the alias when the policy says so, and record the decision on the run."""
+    day, model_version = request.run_date, request.model_version
+    uri = tracking.resolve_tracking_uri(request.tracking_uri)
+    evaluation = Evaluation.model_validate(read_json(request.evaluation, "evaluation"))
+    if evaluation.challenger_version != model_version:
+        raise PipelineError(
+            f"the evaluation is of version {evaluation.challenger_version}, not {model_version}: rerun evaluate"
         )
-    record = {
-        "run_date": run_date,
-        "challenger": model_version,
-        "previous_champion": champion_version,
-        "promoted": decision.promote,
-        "reason": decision.reason,
-        "decided_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    if decision.promote:
-        set_champion(
-            registry,
+    serving = tracking.champion(uri)
+    previous = serving.version if serving is not None else None
+    decision = _decide(evaluation, request, serving)
+    target = model_version if decision.promote else None
+    reason = decision.reason
+    if target is None and serving is None and evaluation.baseline_version is not None:
+        target = evaluation.baseline_version  # an empty registry: the baseline serves until a challenger passes
+        reason = f"no champion yet; {reason}: the baseline (version {target}) serves until a challenger passes"
+    passed = (
+        floors_failure(evaluation.challenger.model_dump(), evaluation.baseline.model_dump(), request.promote) is None
+    )
+    with tracking.stage_run(uri, request.tracking_run_id, f"{day} promote", request.run_tags("promote")) as run_id:
+        if target is not None:
+            tracking.set_champion(uri, target)
+        tracking.set_version_tags(uri, model_version, {"passed_floors": str(passed).lower()})
+        champion_now = target or previous
+        record(
+            uri,
+            run_id,
             {
-                "version": model_version,
-                "run_date": run_date,
-                "reason": decision.reason,
-                "promoted_at": record["decided_at"],
+                "run_date": day.isoformat(),
+                "challenger": model_version,
+                "previous_champion": previous,
+                "champion": champion_now,
+                "moved": target is not None and target != previous,
+                "promoted": decision.promote,
+                "passed_floors": passed,
+                "reason": reason,
+                "metrics": json.loads(evaluation.model_dump_json(include={"challenger", "champion", "baseline"})),
+                "decided_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             },
         )
-    record_decision(registry, run_date, record)
-    serving = model_version if decision.promote else champion_version
-    get_logger().info(
-        "%s: %s; serving %s", "promoted" if decision.promote else "kept champion", decision.reason, serving
-    )
+    role = None
+    if champion_now is not None:
+        role = tracking.version(uri, champion_now).tags.get(tracking.ROLE_TAG)
+    get_logger().info("%s: %s; serving version %s", "promoted" if decision.promote else "kept", reason, champion_now)
     return Report(
         challenger=model_version,
         promoted=decision.promote,
-        reason=decision.reason,
-        champion_version=serving,
-        previous_champion=champion_version,
+        reason=reason,
+        champion_version=champion_now,
+        champion_role=role,
+        previous_champion=previous,
     )

@@ -80,7 +80,7 @@ def content_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def model_version(run_date: dt.date, data_hash: str, settings: TrainSettings, code_version: str) -> str:
+def fingerprint(run_date: dt.date, data_hash: str, settings: TrainSettings, code_version: str) -> str:
     """A version id that is the same exactly when data, parameters and code are the same."""
     key = json.dumps({"data": data_hash, "params": settings.model_dump(), "code": code_version}, sort_keys=True)
     return f"{run_date:%Y%m%d}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"

@@ -1,29 +1,30 @@
-"""Train: fit on the window before the holdout; register the model with its lineage."""
+"""Train: fit on the window before the holdout; register the model in MLflow's registry with its lineage."""
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from components.common import tracking
 from components.common.artifacts import read_frame
 from components.common.config import TrainSettings, WindowSettings
+from components.common.deployment import REGISTERED_MODEL
 from components.common.logging import get_logger
-from components.common.registry import model_file, register_model, registry_root
-from components.common.stage import InputFile, OutputFile, StageReport, StageRequest
+from components.common.stage import InputFile, OutputFile, StageReport, TrackedRequest
 from components.contracts import LABEL, holdout_start
 from components.features.profile import profile_features
 from components.schemas import LabelledFeatures
-from components.train.core import content_hash, fit_model, model_version, split_by_time
+from components.train.core import content_hash, fingerprint, fit_model, model_inputs, split_by_time
 
 
-class Request(StageRequest):
+class Request(TrackedRequest):
     """The window's labelled features in; a registered model version (and a copy of its file) out."""
 
     window: WindowSettings = WindowSettings()
     train: TrainSettings = TrainSettings()
-    artifact_root: Path
     code_version: str = "unknown"  # recorded in the lineage
     image: str = "unknown"  # recorded in the lineage
     history_features: InputFile
@@ -31,28 +32,33 @@ class Request(StageRequest):
 
 
 class Report(StageReport):
-    """The challenger's version and what it was trained on."""
+    """The challenger's registry version, its fingerprint and what it was trained on."""
 
     model_version: str
+    fingerprint: str
     train_rows: int
     holdout_rows: int
     newly_registered: bool
 
     def publish(self, artifacts: Mapping[str, Any]) -> None:
-        """The KFP Model artifact carries the registry version it is a copy of."""
-        artifacts["model"].metadata["version"] = self.model_version
+        """The KFP Model artifact names the registry version it is a copy of."""
+        metadata = artifacts["model"].metadata
+        metadata.update(version=self.model_version, fingerprint=self.fingerprint)
+        metadata["registry_uri"] = f"models:/{REGISTERED_MODEL}/{self.model_version}"
 
 
 def run(request: Request) -> Report:
     """Fit the challenger and register it; returns its version and lineage."""
     day, settings = request.run_date, request.train
+    uri = tracking.resolve_tracking_uri(request.tracking_uri)
     features = read_frame(request.history_features, "history features", LabelledFeatures)
     train, holdout = split_by_time(features, holdout_start(day, request.window.holdout_days))
     del features  # the parts are copies: keep one window's worth in memory, not two (3.4M rows: about 1 GB each)
     data_hash = content_hash(train)
-    version = model_version(day, data_hash, settings, request.code_version)
+    key = fingerprint(day, data_hash, settings, request.code_version)
     model = fit_model(train, settings)
     lineage = {
+        tracking.ROLE_TAG: "challenger",
         "run_date": day.isoformat(),
         "train_start": str(train["flight_date"].min().date()),
         "train_end": str(train["flight_date"].max().date()),
@@ -60,17 +66,30 @@ def run(request: Request) -> Report:
         "holdout_end": str(holdout["flight_date"].max().date()),
         "train_rows": len(train),
         "holdout_rows": len(holdout),
-        "train_disruption_rate": float(train[LABEL].mean()),
+        "train_disruption_rate": round(float(train[LABEL].mean()), 6),
         "data_sha256": data_hash,
         "code_version": request.code_version,
         "image": request.image,
-        "parameters": settings.model_dump(),
+        "parameters": settings.model_dump_json(),
     }
-    registry = registry_root(request.artifact_root)
-    created = register_model(registry, version, model, lineage, profile_features(train))
-    request.model.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(model_file(registry, version), request.model)
+    with (
+        tracking.stage_run(uri, request.tracking_run_id, f"{day} train", request.run_tags("train")) as run_id,
+        tempfile.TemporaryDirectory(prefix="flights-model-") as scratch,
+    ):
+        saved = tracking.save_model(model, Path(scratch) / key, profile_features(train), model_inputs(train).head(5))
+        request.model.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(saved.pickle, request.model)
+        version, created = tracking.register_saved(uri, run_id, saved, key, lineage)
+        tracking.log(uri, run_id, metrics={"train_rows": len(train), "holdout_rows": len(holdout)})
+        tracking.log(uri, run_id, tags={"challenger_version": version, "challenger_fingerprint": key})
     get_logger().info(
-        "model %s %s: %d training rows", version, "registered" if created else "already registered", len(train)
+        "model version %s (%s) %s: %d training rows",
+        version, key, "registered" if created else "already registered", len(train),
+    )  # fmt: skip
+    return Report(
+        model_version=version,
+        fingerprint=key,
+        train_rows=len(train),
+        holdout_rows=len(holdout),
+        newly_registered=created,
     )
-    return Report(model_version=version, train_rows=len(train), holdout_rows=len(holdout), newly_registered=created)

@@ -13,7 +13,7 @@ from components.common.config import TrainSettings
 from components.common.errors import PipelineError
 from components.contracts import LABEL
 from components.features.core import FEATURE_COLUMNS
-from components.train.core import content_hash, fit_model, model_inputs, model_version, predict_proba, split_by_time
+from components.train.core import content_hash, fingerprint, fit_model, model_inputs, predict_proba, split_by_time
 
 HOLDOUT_START = dt.date(2013, 5, 15)  # history_features covers 2013-05-01..2013-05-20
 SPLIT_ERROR = (
@@ -91,17 +91,17 @@ def test_model_version_is_the_same_exactly_when_data_parameters_and_code_are(
 ) -> None:
     day = dt.date(2013, 5, 21)
     data = content_hash(history_features)
-    version = model_version(day, data, small_train_settings, "abc123")
+    version = fingerprint(day, data, small_train_settings, "abc123")
 
-    assert version == model_version(
+    assert version == fingerprint(
         day, content_hash(history_features.copy()), TrainSettings(**small_train_settings.model_dump()), "abc123"
     )
     assert version.startswith("20130521-")
     assert len(version) == len("20130521-") + 12
     others = {
-        model_version(day, "0" * 64, small_train_settings, "abc123"),
-        model_version(day, data, small_train_settings.model_copy(update={"seed": 8}), "abc123"),
-        model_version(day, data, small_train_settings, "def456"),
+        fingerprint(day, "0" * 64, small_train_settings, "abc123"),
+        fingerprint(day, data, small_train_settings.model_copy(update={"seed": 8}), "abc123"),
+        fingerprint(day, data, small_train_settings, "def456"),
     }
     assert version not in others
     assert len(others) == 3
