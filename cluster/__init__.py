@@ -9,6 +9,7 @@ from cluster.doctor import (
     check_images,
     check_kfp,
     check_secret,
+    check_tracking,
     doctor,
     run_command,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "check_images",
     "check_kfp",
     "check_secret",
+    "check_tracking",
     "connect",
     "doctor",
     "ensure_experiment",

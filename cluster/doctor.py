@@ -1,23 +1,34 @@
 """`make doctor`: every cluster precondition checked independently, one line per problem.
 
 The checks that shell out (`docker exec <kind node> crictl images`, `kubectl get secret`) take the command
-runner as an argument so tests can hand them a recorded output.
+runner as an argument so tests can hand them a recorded output. The MLflow check talks HTTP to the tracking server
+as the KFP check talks to KFP: through the port-forward `make ui` keeps open (or any URI given).
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from cluster.session import SDK_VERSION, backend_version, connect, version_skew
-from components.common.deployment import WAREHOUSE_SECRET
+from components.common.deployment import MLFLOW_PORT, MLFLOW_SERVICE, WAREHOUSE_SECRET
 from components.common.errors import PipelineError
 
 SECRET_FIX = "create it with `make warehouse` (see k8s/ for the Secret template)"
 IMAGES_FIX = "run `make build load`"
 COMMAND_TIMEOUT_S = 60.0
+# The cluster's tracking server as `make ui` forwards it (kubectl port-forward svc/flights-mlflow 5000:5000).
+FORWARDED_TRACKING_URI = f"http://127.0.0.1:{MLFLOW_PORT}"
+TRACKING_FIX = (
+    f"start `make ui` (it port-forwards svc/{MLFLOW_SERVICE} to {FORWARDED_TRACKING_URI}; `make warehouse` deploys "
+    "the server) or pass --tracking-uri"
+)
+HTTP_TIMEOUT_S = 30.0  # a server that just started answers its first API call in seconds (3 s measured)
 
 
 class CommandResult(NamedTuple):
@@ -104,6 +115,59 @@ def check_secret(namespace: str, runner: CommandRunner = run_command, secret: st
     return []
 
 
+def shown_uri(uri: str) -> str:
+    """`uri` without credentials, for messages."""
+    parts = urllib.parse.urlsplit(uri)
+    if "@" in parts.netloc:
+        uri = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return uri.rstrip("/")
+
+
+def _get(url: str, timeout: float) -> tuple[int, str]:
+    """GET `url`: its status and the start of its body (an HTTP error status is an answer, not an exception)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # http(s) only: check_tracking checks first
+            return int(response.status), response.read(2000).decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(2000).decode(errors="replace")
+
+
+def _error_message(body: str) -> str:
+    """MLflow's `message` from an error body, else its first line."""
+    try:
+        message = json.loads(body).get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return str(message) if message else _last_line(body[:300])
+
+
+def check_tracking(uri: str, namespace: str, timeout: float = HTTP_TIMEOUT_S) -> list[str]:
+    """The MLflow tracking server answers `/health`, and its backend store answers a search of experiments.
+
+    `/health` only proves the process is up (MLflow answers it before the Host check, without the database); the
+    search goes through the store, so a broken database or a refused Host header shows here.
+    """
+    shown = shown_uri(uri)
+    if urllib.parse.urlsplit(uri).scheme not in {"http", "https"}:
+        return [f"tracking URI {shown} is not an MLflow server's http(s)://HOST:PORT: {TRACKING_FIX}"]
+    base = uri.rstrip("/")
+    logs = f"see `kubectl -n {namespace} logs deploy/{MLFLOW_SERVICE}`"
+    try:
+        status, body = _get(f"{base}/health", timeout)
+        if status != 200:
+            return [f"MLflow tracking server at {shown} answered /health with HTTP {status}: {logs}"]
+        status, body = _get(f"{base}/api/2.0/mlflow/experiments/search?max_results=1", timeout)
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        return [f"MLflow tracking server not reachable at {shown} ({reason}): {TRACKING_FIX}"]
+    if status != 200:
+        return [
+            f"MLflow tracking server at {shown} is up but its store failed a search (HTTP {status}: "
+            f"{_error_message(body)}): {logs}"
+        ]
+    return []
+
+
 def doctor(
     host: str,
     namespace: str,
@@ -111,10 +175,14 @@ def doctor(
     images: Sequence[str],
     runner: CommandRunner = run_command,
     sdk_version: str = SDK_VERSION,
+    tracking_uri: str | None = None,
 ) -> list[str]:
-    """Every problem found, one line each; [] when the cluster is ready. `kind_cluster` None skips the image check."""
+    """Every problem found, one line each; [] when the cluster is ready. `kind_cluster` None skips the image check,
+    `tracking_uri` None the MLflow check."""
     problems = check_kfp(host, namespace, sdk_version)
     if kind_cluster:
         problems += check_images(kind_cluster, images, runner)
     problems += check_secret(namespace, runner)
+    if tracking_uri is not None:
+        problems += check_tracking(tracking_uri, namespace)
     return problems

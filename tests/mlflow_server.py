@@ -80,14 +80,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def healthy(uri: str) -> bool:
-    """Whether ``GET <uri>/health`` answers 200 (no proxy: the server is on loopback)."""
+def _answers(url: str, timeout: float) -> bool:
+    """Whether ``GET url`` answers 200 (no proxy: the server is on loopback)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(f"{uri}/health", timeout=2) as response:
+        with opener.open(url, timeout=timeout) as response:
             return int(response.status) == 200
     except (urllib.error.URLError, OSError):
         return False
+
+
+def healthy(uri: str) -> bool:
+    """Whether ``GET <uri>/health`` answers 200."""
+    return _answers(f"{uri}/health", timeout=2)
 
 
 def _tail(log: Path) -> str:
@@ -141,6 +146,9 @@ def running_server(
                     pytrace=False,
                 )
             time.sleep(0.25)
+        # The first API call loads the request handlers and opens the store (3 s measured): pay it here, once.
+        if not _answers(f"{server.uri}/api/2.0/mlflow/experiments/search?max_results=1", timeout=timeout):
+            pytest.fail(f"mlflow server answers /health but not a search of experiments (log {log}):\n{_tail(log)}")
         yield server
     finally:
         _stop(process)

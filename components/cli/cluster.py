@@ -64,15 +64,20 @@ def _upload(session: Any, args: argparse.Namespace, settings: Settings, build_pi
 
 def _doctor(args: argparse.Namespace) -> int:
     import cluster
+    from cluster.doctor import shown_uri
 
     images = stage_images(args, load_settings(args.config), built=True, default_tag=code_version())
-    wanted = [images.image(stage) for stage in (*STAGES, "submit")]
-    problems = cluster.doctor(args.host, args.namespace, args.kind_cluster or None, wanted)
+    wanted = [images.image(stage) for stage in (*STAGES, "submit", "mlflow")]
+    tracking_uri = args.tracking_uri
+    problems = cluster.doctor(args.host, args.namespace, args.kind_cluster or None, wanted, tracking_uri=tracking_uri)
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     if problems:
         return 1
-    print(f"ok: KFP at {args.host}, images {images.repo}/<stage>:{images.tag}, Secret {WAREHOUSE_SECRET}")
+    print(
+        f"ok: KFP at {args.host}, images {images.repo}/<stage>:{images.tag}, Secret {WAREHOUSE_SECRET}, "
+        f"MLflow at {shown_uri(tracking_uri)}"
+    )
     return 0
 
 

@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from components.common.deployment import MLFLOW_PORT, TRACKING_URI_ENV
+
 PIPELINES = ("daily", "inference")
 RUNNERS = ("local", "docker", "kfp")
 DEFAULT_CONFIG = Path("configs/local.yaml")
@@ -105,6 +107,12 @@ def _cluster_commands(
         "--kind-cluster",
         default=os.environ.get("KIND_CLUSTER") or "flight-delay",
         help="check the images on this kind cluster's node (default: $KIND_CLUSTER, else %(default)s)",
+    )
+    doctor.add_argument(
+        "--tracking-uri",
+        default=os.environ.get(TRACKING_URI_ENV) or f"http://127.0.0.1:{MLFLOW_PORT}",
+        help=f"the cluster's MLflow tracking server (default: ${TRACKING_URI_ENV}, else "
+        f"http://127.0.0.1:{MLFLOW_PORT}, where `make ui` port-forwards it)",
     )
     _images(doctor)
     _cluster(doctor, runs=False)

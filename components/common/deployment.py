@@ -23,6 +23,8 @@ CHAMPION_ALIAS = "champion"
 MLFLOW_SERVICE = "flights-mlflow"
 MLFLOW_PORT = 5000
 CLUSTER_TRACKING_URI = f"http://{MLFLOW_SERVICE}.kubeflow.svc.cluster.local:{MLFLOW_PORT}"
+# The Secret of the tracking server (keys `password`, the PostgreSQL user mlflow's, and `url`, its backend store).
+MLFLOW_SECRET = "flights-mlflow"
 _REPOSITORY = Path(__file__).resolve().parents[2]
 
 

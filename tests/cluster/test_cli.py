@@ -189,3 +189,18 @@ def test_submit_warns_about_version_skew_and_still_submits(
     assert "WARNING" in err
     assert "KFP SDK 2.17.3 and backend 2.18.0 differ in major.minor" in err
     assert len(standin.runs) == 1
+
+
+def test_doctor_names_an_unreachable_tracking_server_in_one_line(
+    standin: KfpStandIn, closed_port_host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["doctor", "--host", standin.host, "--kind-cluster", "", "--image-tag", TAG]
+    assert pipeline.main([*argv, "--tracking-uri", closed_port_host]) == 1
+
+    problems = capsys.readouterr().err.strip().splitlines()
+    mlflow = [line for line in problems if "MLflow" in line]
+    assert mlflow == [
+        f"problem: MLflow tracking server not reachable at {closed_port_host} ([Errno 111] Connection refused): "
+        "start `make ui` (it port-forwards svc/flights-mlflow to http://127.0.0.1:5000; `make warehouse` deploys the "
+        "server) or pass --tracking-uri"
+    ]

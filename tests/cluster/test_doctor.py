@@ -16,6 +16,7 @@ import pytest
 
 import cluster
 from cluster.doctor import CommandResult
+from tests.mlflow_server import MlflowServer
 from tests.support.kfp_standin import KfpStandIn
 
 KIND = "flight-delay"
@@ -145,3 +146,48 @@ def test_the_real_runner_reports_a_missing_kind_node() -> None:
         "kind node no-such-kind-cluster-control-plane not found: create the cluster with `make cluster` "
         "(or set KIND_CLUSTER)"
     ]
+
+
+# The MLflow check: a real `mlflow server` (PostgreSQL-backed, tests/mlflow_server.py), and a port nothing answers.
+TRACKING_FIX = (
+    "start `make ui` (it port-forwards svc/flights-mlflow to http://127.0.0.1:5000; `make warehouse` deploys the "
+    "server) or pass --tracking-uri"
+)
+
+
+@pytest.mark.postgres
+def test_the_tracking_server_answers(mlflow_server: MlflowServer) -> None:
+    assert cluster.check_tracking(mlflow_server.uri, "kubeflow") == []
+    assert cluster.check_tracking(f"{mlflow_server.uri}/", "kubeflow") == []
+
+
+@pytest.mark.postgres
+def test_doctor_checks_the_tracking_server_after_the_rest(standin: KfpStandIn, mlflow_server: MlflowServer) -> None:
+    runner = _runner()
+    assert cluster.doctor(standin.host, "kubeflow", KIND, IMAGES, runner=runner, tracking_uri=mlflow_server.uri) == []
+
+
+def test_a_closed_tracking_port_is_one_line(closed_port_host: str) -> None:
+    problems = cluster.check_tracking(closed_port_host, "kubeflow", timeout=5)
+    assert problems == [f"MLflow tracking server not reachable at {closed_port_host} ([Errno 111] Connection refused): "
+                        f"{TRACKING_FIX}"]  # fmt: skip
+
+
+def test_a_tracking_uri_that_is_no_server_is_one_line() -> None:
+    assert cluster.check_tracking("sqlite:////tmp/mlflow.db", "kubeflow") == [
+        f"tracking URI sqlite:////tmp/mlflow.db is not an MLflow server's http(s)://HOST:PORT: {TRACKING_FIX}"
+    ]
+
+
+def test_credentials_in_the_tracking_uri_never_reach_a_message(closed_port_host: str) -> None:
+    with_credentials = closed_port_host.replace("http://", "http://user:s3cret@")
+    [problem] = cluster.check_tracking(with_credentials, "kubeflow", timeout=5)
+    assert "s3cret" not in problem
+    assert problem.startswith(f"MLflow tracking server not reachable at {closed_port_host} (")
+
+
+def test_a_server_that_is_not_mlflow_is_named(standin: KfpStandIn) -> None:
+    """Something else listens there (the KFP stand-in, which has no /health): its HTTP status is named."""
+    [problem] = cluster.check_tracking(standin.host, "team-a", timeout=5)
+    assert problem.startswith(f"MLflow tracking server at {standin.host} answered /health with HTTP 404")
+    assert problem.endswith("see `kubectl -n team-a logs deploy/flights-mlflow`")
