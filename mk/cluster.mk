@@ -17,6 +17,8 @@ K8S_SCHEMA_VERSION ?= 1.33.1
 KFP_NAMESPACE ?= kubeflow
 KFP_UI_PORT ?= 8080
 KFP_HOST ?= http://localhost:$(KFP_UI_PORT)
+# The cluster's MLflow tracking server as `make ui` port-forwards it (MLFLOW_PORT: mk/mlflow.mk), for make doctor.
+TRACKING_URI ?= $(or $(MLFLOW_TRACKING_URI),http://127.0.0.1:$(MLFLOW_PORT))
 PIPELINE ?= daily
 REPLAY_YEAR ?= 2013
 CRON ?= 0 0 6 * * *
@@ -31,7 +33,8 @@ K8S_BUILD ?= build/k8s
 KIND ?= kind
 KUBECTL ?= kubectl
 
-# Every image a cluster run uses: one per stage, plus the submit image (kfp SDK + pipeline.py; in STAGES or not).
+# Every image the cluster uses: one per stage, the MLflow server's (in STAGES by default), plus the submit image
+# (kfp SDK + pipeline.py; in STAGES or not).
 CLUSTER_IMAGES = $(foreach image,$(filter-out submit,$(STAGES)) submit,$(IMAGE_REPO)/$(image):$(IMAGE_TAG))
 CLUSTER_ENV = KIND=$(KIND) KUBECTL=$(KUBECTL) DOCKER=$(DOCKER) KIND_VERSION=$(KIND_VERSION) \
     KIND_CLUSTER=$(KIND_CLUSTER) KIND_NODE_IMAGE=$(KIND_NODE_IMAGE) KFP_VERSION=$(KFP_VERSION) \
@@ -54,18 +57,21 @@ cluster-down: ## Delete the kind cluster (KIND_CLUSTER) and everything in it
 	$(need_kind)
 	$(KIND) delete cluster --name $(KIND_CLUSTER)
 
-ui: ## Port-forward the KFP UI (and API) to http://localhost:KFP_UI_PORT (Ctrl-C stops it)
+# The MLflow forward runs in the background for as long as KFP's does (a missing server only costs its own line).
+ui: ## Port-forward the KFP UI (and API) to http://localhost:KFP_UI_PORT and MLflow to :MLFLOW_PORT (Ctrl-C stops both)
 	$(need_kubectl)
-	@echo "KFP UI: http://localhost:$(KFP_UI_PORT) (Ctrl-C to stop)"
-	$(KUBECTL_CMD) port-forward svc/ml-pipeline-ui $(KFP_UI_PORT):80
+	@echo "KFP UI: http://localhost:$(KFP_UI_PORT), MLflow: http://127.0.0.1:$(MLFLOW_PORT) (Ctrl-C to stop)"
+	@$(KUBECTL_CMD) port-forward svc/flights-mlflow $(MLFLOW_PORT):5000 >/dev/null & forward=$$!; \
+	    trap 'kill $$forward 2>/dev/null' EXIT INT TERM; \
+	    $(KUBECTL_CMD) port-forward svc/ml-pipeline-ui $(KFP_UI_PORT):80
 
-warehouse: ## In-cluster PostgreSQL warehouse (+ Secret, artifact volume, submitter SA), seeded by a Job
+warehouse: ## In-cluster PostgreSQL warehouse and MLflow server (+ their Secrets, submitter SA), seeded by a Job
 	$(CLUSTER_ENV) bash scripts/cluster/warehouse.sh
 
-load: ## Load the stage images and the submit image of IMAGE_TAG into kind (after make build)
+load: ## Load the images of IMAGE_TAG (stages, mlflow, submit) into kind (after make build)
 	$(CLUSTER_ENV) bash scripts/cluster/load-images.sh $(KIND_CLUSTER) $(CLUSTER_IMAGES)
 
-push: ## Push the stage images and the submit image of IMAGE_TAG to IMAGE_REPO (a registry)
+push: ## Push the images of IMAGE_TAG (stages, mlflow, submit) to IMAGE_REPO (a registry)
 	$(CLUSTER_ENV) bash scripts/cluster/push-images.sh $(IMAGE_REPO) $(CLUSTER_IMAGES)
 
 submit: install ## Upload the pipeline (a version per revision) and start a run for RUN_DATE; WAIT=1 waits
@@ -77,8 +83,8 @@ schedule: install ## Create or update the daily recurring run SCHEDULE_NAME (CRO
 unschedule: install ## Remove the recurring run SCHEDULE_NAME
 	$(RUN) python pipeline.py unschedule --name $(SCHEDULE_NAME) $(KFP_FLAGS)
 
-doctor: install ## Preflight: KFP reachable, SDK/backend versions, images on the kind node, warehouse Secret
-	$(RUN) python pipeline.py doctor $(KFP_FLAGS) --kind-cluster $(KIND_CLUSTER) $(IMAGE_FLAGS)
+doctor: install ## Preflight: KFP reachable, SDK/backend versions, images on the kind node, warehouse Secret, MLflow
+	$(RUN) python pipeline.py doctor $(KFP_FLAGS) --kind-cluster $(KIND_CLUSTER) $(IMAGE_FLAGS) --tracking-uri $(TRACKING_URI)
 
 cronjob: ## Deploy the CronJob alternative to make schedule (submits daily at 06:00 UTC from the cluster)
 	$(need_kubectl)

@@ -1,8 +1,10 @@
 # Stage images, the offline base image and the container tests (included by the Makefile).
 # `make build` builds one image per stage from docker/Dockerfile, tagged $(IMAGE_REPO)/<stage>:$(IMAGE_TAG).
 
-# The eight stage images, and `submit` (pipeline.py + the KFP SDK, for the CronJob in k8s/).
-STAGES ?= ingest validate features train evaluate promote predict monitor submit
+# Every image docker/Dockerfile makes: the eight stage images, `submit` (pipeline.py + the KFP SDK, for the CronJob
+# in k8s/) and `mlflow` (the tracking server of k8s/mlflow). STAGES picks a subset (STAGES="train predict").
+IMAGES := ingest validate features train evaluate promote predict monitor submit mlflow
+STAGES ?= $(IMAGES)
 IMAGE_REPO ?= flight-delay
 # The tag is the git commit (plus -dirty for uncommitted changes to tracked files), never `latest`:
 # KFP's cache key ignores image digests. pipeline.py's --runner docker picks the same tag.
@@ -40,11 +42,11 @@ base-image: ## Build the base image offline (debootstrap + docker import, trusts
 print-offline-base: ## Print the offline base image's name (for make build BASE_IMAGE=...)
 	@echo $(OFFLINE_BASE)
 
-build: $(REQUIREMENTS) ## Build one image per stage, IMAGE_REPO/<stage>:IMAGE_TAG (STAGES="train predict": a subset)
+build: $(REQUIREMENTS) ## Build the images, IMAGE_REPO/<stage>:IMAGE_TAG: stages, submit, mlflow (STAGES="train predict": a subset)
 	@mkdir -p $(BUILD_LOGS)
 	@for stage in $(STAGES); do \
-	    case " ingest validate features train evaluate promote predict monitor submit " in *" $$stage "*) ;; \
-	        *) echo "error: unknown stage '$$stage' in STAGES: use ingest validate features train evaluate promote predict monitor submit"; exit 2;; esac; \
+	    case " $(IMAGES) " in *" $$stage "*) ;; \
+	        *) echo "error: unknown stage '$$stage' in STAGES: use $(IMAGES)"; exit 2;; esac; \
 	    image=$(IMAGE_REPO)/$$stage:$(IMAGE_TAG); started=$$(date +%s); \
 	    if $(DOCKER) build --file docker/Dockerfile --target $$stage --tag $$image \
 	        --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg REVISION=$(REVISION) \
@@ -59,7 +61,7 @@ build: $(REQUIREMENTS) ## Build one image per stage, IMAGE_REPO/<stage>:IMAGE_TA
 lint-docker: install ## hadolint on docker/Dockerfile
 	$(HADOLINT) docker/Dockerfile
 
-image-sizes: ## Sizes of the stage images of IMAGE_TAG
+image-sizes: ## Sizes of the images of IMAGE_TAG (STAGES)
 	@for stage in $(STAGES); do $(DOCKER) image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' $(IMAGE_REPO)/$$stage:$(IMAGE_TAG); done
 
 test-containers: install ## Container tests and the docker-runner pipeline run, on the built images (make build first)

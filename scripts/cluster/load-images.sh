@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make load`: copy the stage images and the submit image of IMAGE_TAG into the kind node, so pods
+# `make load`: copy the images of IMAGE_TAG (stages, mlflow, submit) into the kind node, so pods
 # start them without a pull (SHA tags + imagePullPolicy IfNotPresent).
 #   scripts/cluster/load-images.sh CLUSTER IMAGE...
 set -euo pipefail

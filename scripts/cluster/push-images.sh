@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make push`: push the stage images and the submit image of IMAGE_TAG to their registry (IMAGE_REPO).
+# `make push`: push the images of IMAGE_TAG (stages, mlflow, submit) to their registry (IMAGE_REPO).
 #   scripts/cluster/push-images.sh IMAGE_REPO IMAGE...
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -16,7 +16,7 @@ image_repo="${IMAGE_REPO:-}"
 image_tag="${IMAGE_TAG:-}"
 namespace="${KFP_NAMESPACE:-kubeflow}"
 # Every image of the project (an `images:` entry that matches nothing is ignored).
-images="ingest validate features train evaluate promote predict monitor submit"
+images="ingest validate features train evaluate promote predict monitor submit mlflow"
 
 [[ -f "$src/kustomization.yaml" ]] || die "$src has no kustomization.yaml: pass a folder under k8s/ (e.g. k8s/overlays/kind)"
 [[ "$src" == k8s || "$src" == k8s/* ]] || die "$src is not under k8s/: run from the repository root with a path like k8s/overlays/kind"

