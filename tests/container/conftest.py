@@ -24,6 +24,7 @@ import pytest
 import pipeline
 from components.common.deployment import STAGES, code_version
 from components.common.warehouse.seed import seed_warehouse
+from tests.support import tracking
 from tests.support.required import unavailable
 
 RUN_DATE = "2013-06-15"
@@ -34,6 +35,7 @@ MAX_ITER = 40  # a small model: the suite checks the images, not the model
 WINDOW = json.dumps({"window_days": WINDOW_DAYS, "holdout_days": HOLDOUT_DAYS})
 TRAIN = json.dumps({"max_iter": MAX_ITER})
 MISSING_COLUMN = "carrier"  # the column the broken "missing column" inputs lack
+STORE_ROOT = "artifacts"  # the artifact root (of the local MLflow store) the host-side stages write
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -133,10 +135,15 @@ def _break_parquet(source: Path, folder: Path) -> None:
 
 @dataclass(frozen=True)
 class StageInputs:
-    """Everything a stage reads, in one folder mounted read-only at ``/in``."""
+    """Everything a stage reads, in one folder mounted read-only at ``/in``; MLflow store snapshots beside it."""
 
     folder: Path
     model_version: str
+
+    @property
+    def store_root(self) -> Path:
+        """The artifact root the store snapshots were written under (the locations they record)."""
+        return self.folder / STORE_ROOT
 
 
 @pytest.fixture(scope="session")
@@ -155,15 +162,19 @@ def stage_inputs(tmp_path_factory: pytest.TempPathFactory, images: pipeline.Stag
     _cli("validate", run_date=RUN_DATE, **pick("history", "scoring", "valid_history", "valid_scoring", "quarantine"))
     _cli("features", run_date=RUN_DATE, **pick("valid_history", "valid_scoring", "history_features"),
          **pick("scoring_features"))  # fmt: skip
-    # Registry snapshots: after train (evaluate's input), after evaluate (promote's), after promote (predict's).
-    artifacts = folder / "artifacts"
-    common = {"run_date": RUN_DATE, "history_features": files["history_features"], "artifact_root": artifacts}
+    # MLflow store snapshots (each stage on its own, in a run of its own): after train (evaluate's input), after
+    # evaluate (promote's; its evaluation is /in/evaluation.json), after promote (predict's and monitor's).
+    artifacts = folder / STORE_ROOT
+    common = {"run_date": RUN_DATE, "history_features": files["history_features"],
+              "tracking_uri": tracking.local_uri(artifacts)}  # fmt: skip
     version = str(_cli("train", **common, window=WINDOW, train=TRAIN, model=folder / "model.pkl")["model_version"])
     shutil.copytree(artifacts, folder / "artifacts-trained")
-    _cli("evaluate", **common, window=WINDOW, model_version=version, report=folder / "report.html")
+    _cli("evaluate", **common, window=WINDOW, model_version=version, report=folder / "report.html",
+         card=folder / "card.md", evaluation=folder / "evaluation.json")  # fmt: skip
     shutil.copytree(artifacts, folder / "artifacts-evaluated")
-    _cli("promote", run_date=RUN_DATE, artifact_root=artifacts, model_version=version)
-    artifacts.rename(folder / "artifacts-promoted")
+    _cli("promote", run_date=RUN_DATE, tracking_uri=common["tracking_uri"], model_version=version,
+         evaluation=folder / "evaluation.json")  # fmt: skip
+    shutil.copytree(artifacts, folder / "artifacts-promoted")
 
     broken = folder / "broken"
     broken.mkdir()
@@ -174,9 +185,7 @@ def stage_inputs(tmp_path_factory: pytest.TempPathFactory, images: pipeline.Stag
         connection.execute(f"ALTER TABLE flights DROP COLUMN {MISSING_COLUMN}")
     data = bytearray((folder / "warehouse.duckdb").read_bytes())
     (broken / "warehouse-corrupt.duckdb").write_bytes(bytes(data[: len(data) // 3]))
-    shutil.copytree(folder / "artifacts-evaluated", broken / "artifacts-corrupt-evaluation")
-    for evaluation in (broken / "artifacts-corrupt-evaluation").rglob("evaluation.json"):
-        evaluation.write_text("{not json")
+    (broken / "evaluation-corrupt.json").write_text("{not json")
     for path in [folder, *folder.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return StageInputs(folder, version)

@@ -5,6 +5,8 @@ Tests read the store through MLflow's own client, never through the code under t
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,7 @@ def champion(uri: str) -> str | None:
     """The version the champion alias is on, or ``None``."""
     try:
         return str(client(uri).get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS).version)
-    except Exception:  # noqa: BLE001 - no registered model, or no alias
+    except Exception:
         return None
 
 
@@ -62,3 +64,24 @@ def state(uri: str) -> dict[str, Any]:
         "versions": [(v.version, sorted(v.tags.items())) for v in versions(uri)],
         "champion": champion(uri),
     }
+
+
+def relocate_local_store(source_root: Path, copy_root: Path | str, database: Path | None = None) -> None:
+    """Point a copied artifact root's SQLite store at its own files.
+
+    The store records absolute locations (the experiment's artifact location, each run's artifact URI, each version's
+    source): a plain copy would still read and write the original's run and model files. ``copy_root`` may be where
+    a container sees the copy (``/out/artifacts``); then ``database`` is the copy's database on this machine.
+    """
+    old, new = str(source_root.resolve()), str(Path(copy_root).resolve())
+    database = database or Path(copy_root) / "mlflow" / "mlflow.db"
+    with contextlib.closing(sqlite3.connect(database)) as connection, connection:
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for column in connection.execute(f'PRAGMA table_info("{table}")').fetchall():
+                if "CHAR" in column[2].upper() or "TEXT" in column[2].upper():
+                    connection.execute(
+                        f'UPDATE "{table}" SET "{column[1]}" = replace("{column[1]}", ?, ?) '
+                        f'WHERE instr("{column[1]}", ?) > 0',
+                        (old, new, old),
+                    )
