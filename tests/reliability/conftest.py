@@ -18,8 +18,11 @@ from components.common.errors import PipelineError
 from components.common.warehouse.reads import read_table_rows
 from components.common.warehouse.url import parse_warehouse_url
 from components.contracts import MONITORING_TABLE, PREDICTIONS_TABLE
+from tests.support import tracking
 
 DAY = "2013-06-15"
+# The MLflow store's SQLite database (and its journal): compared by its logical state, never by its bytes.
+STORE_FILES = ("mlflow.db", "mlflow.db-journal", "mlflow.db-wal", "mlflow.db-shm")
 
 
 # --- snapshots ------------------------------------------------------------------------------
@@ -29,10 +32,22 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _is_store_database(path: Path, artifact_root: Path) -> bool:
+    return path.parent == artifact_root / "mlflow" and path.name in STORE_FILES
+
+
 def snapshot(warehouse_url: str, artifact_root: Path) -> dict[str, Any]:
-    """Everything a run may change: every file under the artifact root (registry included), byte for byte,
-    and the warehouse's predictions and monitoring rows (plus the DuckDB file's bytes)."""
-    files = {str(p.relative_to(artifact_root)): _digest(p) for p in sorted(artifact_root.rglob("*")) if p.is_file()}
+    """Everything a run may change: every file under the artifact root byte for byte (the MLflow store's run and
+    model files included), the MLflow store's runs, versions and champion alias (read through MLflow's client: the
+    SQLite file itself is compared logically), and the warehouse's predictions and monitoring rows (plus the DuckDB
+    file's bytes)."""
+    files = {
+        str(p.relative_to(artifact_root)): _digest(p)
+        for p in sorted(artifact_root.rglob("*"))
+        if p.is_file() and not _is_store_database(p, artifact_root)
+    }
+    store = artifact_root / "mlflow" / "mlflow.db"
+    registry = tracking.state(tracking.local_uri(artifact_root)) if store.is_file() else None
     tables: dict[str, Any] = {}
     for table in (PREDICTIONS_TABLE, MONITORING_TABLE):
         try:
@@ -42,15 +57,21 @@ def snapshot(warehouse_url: str, artifact_root: Path) -> dict[str, Any]:
     location = parse_warehouse_url(warehouse_url)
     if not location.is_postgres and location.path is not None and location.path.is_file():
         tables["duckdb_file_sha256"] = _digest(location.path)
-    return {"files": files, "tables": tables}
+    return {"files": files, "tracking": registry, "tables": tables}
 
 
 @dataclasses.dataclass
 class State:
-    """A warehouse and an artifact root after one real daily run; each test gets a private copy."""
+    """A warehouse and an artifact root (with its MLflow store) after one real daily run; each test gets a private
+    copy."""
 
     warehouse_url: str
     artifact_root: Path
+
+    @property
+    def tracking_uri(self) -> str:
+        """The copy's own MLflow store (the CLI's embedded default for this artifact root)."""
+        return tracking.local_uri(self.artifact_root)
 
     def snapshot(self) -> dict[str, Any]:
         return snapshot(self.warehouse_url, self.artifact_root)
@@ -74,11 +95,13 @@ def _read(path: Path) -> Any:
 
 @pytest.fixture
 def state(daily_run: dict[str, Any], tmp_path: Path) -> State:
-    """A private copy of the daily run's warehouse and artifact root."""
+    """A private copy of the daily run's warehouse and artifact root; the copied MLflow store is relocated (it
+    records absolute locations), so nothing a test does reaches the session's run."""
     warehouse_file = tmp_path / "warehouse.duckdb"
     shutil.copyfile(daily_run["warehouse"], warehouse_file)
     artifacts = tmp_path / "artifacts"
     shutil.copytree(daily_run["artifacts"], artifacts)
+    tracking.relocate_local_store(daily_run["artifacts"], artifacts)
     return State(f"duckdb:///{warehouse_file}", artifacts)
 
 

@@ -1,7 +1,9 @@
-"""Fault trials: writers killed mid-write (repeatedly), a full disk, the database gone mid-run.
+"""Fault trials: writers killed mid-write (repeatedly), a registration killed mid-way, a full disk, the database gone
+mid-run, a tampered model, a stage failing between registering and promoting.
 
-Each trial ends the same way: no corrupt artifact is visible, the leftovers of the dead writer are removed by
-the next stage's start, and the next run succeeds. (The database trials are in the matrix:
+Each trial ends the same way: no corrupt artifact (or half-registered model version) is visible, the leftovers of
+the dead writer are removed by the next stage's start (or ignored by it), and the next run succeeds. (The database
+trials are in the matrix:
 ``test_postgres_stops_during_the_query`` and ``test_postgres_down_during_the_upsert_leaves_the_day_as_it_was``.)
 """
 
@@ -9,23 +11,28 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import pipeline
+from components.common import tracking
 from components.common.artifacts import read_table, write_table
 from components.common.errors import PipelineError
 from components.common.files import remove_stray_temporaries
-from components.common.registry import remove_stray_staging
 from components.ingest import shell as ingest
-from tests.reliability.conftest import DAY
+from tests.reliability.conftest import DAY, State
+from tests.support import tracking as support
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITER = """
@@ -119,18 +126,55 @@ def test_the_ingest_stage_killed_mid_run_then_rerun(duckdb_seeded: Path, tmp_pat
     assert sorted(p.name for p in out.iterdir()) == ["h.parquet", "s.parquet"]  # strays gone
 
 
-def test_a_killed_registry_write_is_cleaned_up_by_the_next_stage(tmp_path: Path) -> None:
-    registry = tmp_path / "registry"
-    half_built = registry / "models" / ".20130615-abc.999999999.x1y2"
-    half_built.mkdir(parents=True)
-    (half_built / "model.pkl").write_bytes(b"half a model")
-    half_pointer = registry / ".champion.json.999999999.q.tmp"
-    half_pointer.write_text("{")
+FINGERPRINT = "20130615-0123456789ab"
+REGISTER = f"""
+import os, signal, sys
+from pathlib import Path
+import pandas as pd
+from mlflow.tracking import MlflowClient
+from sklearn.linear_model import LogisticRegression
+from components.common import tracking
+uri, folder, kill = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+frame = pd.DataFrame({{"distance": [float(n) for n in range(20)], "hour": [float(n % 5) for n in range(20)]}})
+model = LogisticRegression().fit(frame, [n % 2 for n in range(20)])
+saved = tracking.save_model(model, folder / "{FINGERPRINT}", {{"rows": 20}}, frame.head(5))
+real = MlflowClient.create_model_version
 
-    removed = remove_stray_staging(registry)
+def killed(self, *args, **kwargs):
+    if kill == "after":
+        real(self, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
 
-    assert sorted(removed) == sorted([half_built, half_pointer])
-    assert list(registry.rglob("*")) == [registry / "models"]
+MlflowClient.create_model_version = killed
+run_id = tracking.start_run(uri, "killed", {{"run_date": "{DAY}", "pipeline": "stage:train"}}, {{}})
+print("ready", flush=True)
+tracking.register_saved(uri, run_id, saved, "{FINGERPRINT}", {{"role": "challenger"}})
+"""
+
+
+@pytest.mark.parametrize("kill", ["before", "after"])
+def test_a_registration_killed_mid_way_leaves_one_whole_version_after_the_rerun(tmp_path: Path, kill: str) -> None:
+    """Killed after the model files were logged but before (or just after) the version was created: the next
+    registration of the same fingerprint ends with exactly one version, whose file passes its hash check."""
+    uri = tracking.local_tracking_uri(tmp_path / "artifacts")
+    tracking.ensure_experiment(uri)  # the store, as the CLI creates it before any task runs
+    writer = _start(REGISTER, uri, str(tmp_path / "killed"), kill)
+    writer.wait(timeout=120)
+    assert writer.returncode == -signal.SIGKILL
+    left = [str(v.version) for v in support.versions(uri)]
+    assert left == ([] if kill == "before" else ["1"])  # a version is there whole, tags and all, or not at all
+
+    first = subprocess.run(
+        [sys.executable, "-c", REGISTER.replace("MlflowClient.create_model_version = killed", ""), uri,
+         str(tmp_path / "rerun"), kill],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+
+    [registered] = [v for v in support.versions(uri) if v.tags.get("fingerprint") == FINGERPRINT]
+    assert registered.tags["model_sha256"]
+    model = tracking.load_model(uri, tracking.version(uri, registered.version))  # the hash matches the file
+    assert model.predict_proba(pd.DataFrame({"distance": [3.0], "hour": [1.0]})).shape == (1, 2)
 
 
 @pytest.fixture
@@ -166,3 +210,99 @@ def test_a_full_disk_is_one_line_and_leaves_nothing(small_disk: Path) -> None:
     assert list(target.parent.iterdir()) == []  # no temp file, no partial artifact
     write_table(pa.table({"x": [1.0, 2.0]}), target)  # with space back, the next write succeeds
     assert pq.read_table(target).num_rows == 2
+
+
+# --- the registry: a tampered model, a failure between registering and promoting ------------------------------
+
+NEXT_DAY = "2013-06-16"
+# A two-week window and a small model: the fault trials need a stage to fail, not a good model.
+SMALL = "window:\n  window_days: 14\n  holdout_days: 7\ntrain:\n  max_iter: 40\n"
+HASH_ERROR = (
+    "model file of version {version} does not match the hash recorded at registration: it was changed after it "
+    "was written; retrain with a new run"
+)
+
+
+def _tamper_champion(state: State) -> str:
+    """Overwrite the champion's pickle in the store's files with another (loadable) model; its version."""
+    uri = state.tracking_uri
+    number = support.champion(uri)
+    assert number is not None
+    [champion] = [v for v in support.versions(uri) if str(v.version) == number]
+    pickle = (
+        state.artifact_root / "mlflow" / "artifacts" / champion.run_id / "artifacts" / "models"
+        / champion.tags["fingerprint"] / "model" / "model.pkl"
+    )  # fmt: skip
+    assert pickle.is_file()
+    pickle.write_bytes(pickle.read_bytes() + b"\x00")  # one byte more: still a pickle, not the registered one
+    return number
+
+
+def _run_failing(state: State, argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """The CLI run, which must fail with exit code 2 and one line; that line."""
+    where = ["--warehouse-url", state.warehouse_url, "--artifact-root", str(state.artifact_root)]
+    capsys.readouterr()
+    assert pipeline.main(["--quiet", "run", *argv, *where]) == 2
+    [line] = [line for line in capsys.readouterr().err.strip().splitlines() if not line.startswith("20")]
+    return line
+
+
+def _new_runs(before: dict[str, Any], after: dict[str, Any]) -> list[Any]:
+    known = {run[0] for run in before["tracking"]["runs"]}
+    return [run for run in after["tracking"]["runs"] if run[0] not in known]
+
+
+def test_a_tampered_champion_is_refused_and_nothing_is_written(
+    state: State, capsys: pytest.CaptureFixture[str]
+) -> None:
+    number = _tamper_champion(state)
+    before = state.snapshot()
+
+    line = _run_failing(state, ["--date", NEXT_DAY, "--pipeline", "inference"], capsys)
+
+    assert re.fullmatch(
+        rf"error: stage predict failed: {re.escape(HASH_ERROR.format(version=number))} \(full log: .+\.log\)", line
+    ), line
+    after = state.snapshot()
+    assert after["tables"] == before["tables"]  # no prediction, no monitoring row
+    assert after["tracking"]["versions"] == before["tracking"]["versions"]
+    assert after["tracking"]["champion"] == before["tracking"]["champion"] == number
+    [(run_id, status, tags)] = _new_runs(before, after)  # the failed run is on record, closed
+    assert status == "FAILED"
+    own = f"mlflow/artifacts/{run_id}/artifacts/validation/"  # what it got to log: its validation, nothing more
+    assert {k: v for k, v in after["files"].items() if not k.startswith(own)} == before["files"]  # no run folder
+    assert sorted(k.removeprefix(own) for k in after["files"] if k.startswith(own)) == [
+        "quarantine.parquet",
+        "validation_report.json",
+    ]
+    assert ("pipeline", "inference") in tags
+    assert ("run_date", NEXT_DAY) in tags
+
+
+def test_a_failure_between_registering_and_promoting_never_moves_the_champion(
+    state: State, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """train registers the next day's challenger, then evaluate fails (it can't load the tampered champion): the
+    alias stays where it was, no decision is recorded, and the MLflow run ends FAILED, not RUNNING."""
+    number = _tamper_champion(state)
+    config = tmp_path / "small.yaml"
+    config.write_text(SMALL)
+    before = state.snapshot()
+
+    line = _run_failing(state, ["--date", NEXT_DAY, "--config", str(config)], capsys)
+
+    assert re.fullmatch(
+        rf"error: stage evaluate failed: {re.escape(HASH_ERROR.format(version=number))} \(full log: .+\.log\)", line
+    ), line
+    uri = state.tracking_uri
+    after = state.snapshot()
+    assert support.champion(uri) == number
+    [registered] = [v for v in support.versions(uri) if v.tags.get("run_date") == NEXT_DAY]
+    assert registered.tags["role"] == "challenger"  # registered before the failure ...
+    assert "passed_floors" not in registered.tags  # ... and never judged by promote
+    [(run_id, status, _)] = _new_runs(before, after)
+    assert status == "FAILED"
+    assert registered.run_id == run_id
+    assert [d for d in support.decisions(uri) if d["run_date"] == NEXT_DAY] == []
+    assert after["tables"] == before["tables"]
+    assert not (state.artifact_root / "runs" / NEXT_DAY).exists()

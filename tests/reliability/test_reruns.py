@@ -1,10 +1,13 @@
 """Reruns: the same day twice gives identical outputs and no duplicate rows; a day run again after a later
-day changes only that day's outputs, and the registry's history records the rerun."""
+day changes only that day's outputs, adds no model version, and the MLflow store records the rerun."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +15,23 @@ import pyarrow.parquet as pq
 import pytest
 
 import pipeline
-from components.common.registry import list_decisions, read_champion, registry_root
+from components.common import tracking as store
 from components.common.warehouse.reads import read_table_rows
 from components.contracts import MONITORING_TABLE, PREDICTIONS_TABLE
 from tests.reliability.conftest import DAY, State
+from tests.support import tracking
 
 pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
 NEXT_DAY = "2013-06-16"
+# components/evaluate/shell.py:151 and components/promote/shell.py:50,91 take ``serving.version`` from MLflow's SQL
+# store, which is an int (1), where their pydantic models want a str ("1"): a run with a champion fails in evaluate
+# (Evaluation.champion_version) or promote (Report.previous_champion / champion_version).
+INT_VERSION = pytest.mark.xfail(
+    strict=True,
+    reason="bug: MLflow's SQLite store returns ModelVersion.version as an int; evaluate/promote want a str "
+    "(components/evaluate/shell.py:151, components/promote/shell.py:50,91)",
+)
 
 
 def _rows(url: str, table: str, day: str) -> list[dict[str, Any]]:
@@ -33,13 +46,15 @@ def _run(state: State, day: str, pipeline_name: str, summary: Path) -> dict[str,
     return json.loads(summary.read_text())
 
 
+@INT_VERSION
 def test_a_day_rerun_after_a_later_day_is_identical_and_recorded(
     state: State, daily_run: dict[str, Any], tmp_path: Path
 ) -> None:
-    registry = registry_root(state.artifact_root)
+    uri = state.tracking_uri
     first_predictions = _rows(state.warehouse_url, PREDICTIONS_TABLE, DAY)
     first_parquet = pq.read_table(daily_run["summary"]["outputs"]["predictions"])
-    champion = read_champion(registry)
+    champion = tracking.champion(uri)
+    versions = [(v.version, v.tags["fingerprint"]) for v in tracking.versions(uri)]
 
     _run(state, NEXT_DAY, "inference", tmp_path / "next.json")
     next_predictions = _rows(state.warehouse_url, PREDICTIONS_TABLE, NEXT_DAY)
@@ -55,9 +70,66 @@ def test_a_day_rerun_after_a_later_day_is_identical_and_recorded(
     # the later day is untouched
     assert _rows(state.warehouse_url, PREDICTIONS_TABLE, NEXT_DAY) == next_predictions
     assert _rows(state.warehouse_url, MONITORING_TABLE, NEXT_DAY) == next_monitoring
-    # ... and the rerun is in the registry's history, not silent; the champion did not move
-    decisions = [d for d in list_decisions(registry) if d["run_date"] == DAY]
+    # ... and the rerun is in the MLflow store, not silent: a run of its own with its decision; no new version
+    # (the same fingerprint), and the champion did not move
+    decisions = [d for d in tracking.decisions(uri) if d["run_date"] == DAY]
     assert len(decisions) == 2
-    assert decisions[1]["promoted"] is False
+    assert decisions[1]["promoted"] == "False"
+    assert decisions[1]["moved"] == "False"
     assert decisions[1]["reason"] == "challenger is the current champion (same data, parameters and code)"
-    assert read_champion(registry) == champion
+    assert [(v.version, v.tags["fingerprint"]) for v in tracking.versions(uri)] == versions
+    assert tracking.champion(uri) == champion == rerun["model_version"]
+    day_runs = [run for run in tracking.runs(uri) if run.data.tags.get("run_date") == DAY]
+    assert [run.info.status for run in day_runs] == ["FINISHED", "FINISHED"]
+    assert [run.data.tags["pipeline"] for run in day_runs] == ["daily", "daily"]
+
+
+# A two-week window and a small model: two whole runs at once on two shared cores.
+SMALL = "window:\n  window_days: 14\n  holdout_days: 7\ntrain:\n  max_iter: 40\n"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bugs: the int version (see INT_VERSION), and components/cli/local.py:188 (and _remove_new, :134) find "
+    "a run's folder as 'new in runs/<day>/': with two runs of one day at once, each sees two (ValueError: too many "
+    "values to unpack), and a failing one deletes the other's folder",
+)
+def test_two_runs_of_the_same_day_at_once_leave_one_champion_and_every_decision(
+    duckdb_seeded: Path, tmp_path: Path
+) -> None:
+    """Two real processes run the same day on an empty registry at the same time: both register the same model
+    (one version is kept, no duplicate), both decide (two decisions on two runs), and the alias ends on that version.
+    The store is created first, as one CLI run does before its tasks (two processes can't create one SQLite store
+    at the same moment)."""
+    warehouse, artifacts, config = tmp_path / "warehouse.duckdb", tmp_path / "artifacts", tmp_path / "small.yaml"
+    shutil.copyfile(duckdb_seeded, warehouse)
+    config.write_text(SMALL)
+    uri = tracking.local_uri(artifacts)
+    store.ensure_experiment(uri)
+    where = ["--warehouse-url", f"duckdb:///{warehouse}", "--artifact-root", str(artifacts), "--config", str(config)]
+    command = [sys.executable, "pipeline.py", "--quiet", "run", "--date", DAY, *where, "--summary"]
+    runs = [
+        subprocess.Popen(
+            [*command, str(tmp_path / f"{n}.json")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for n in (1, 2)
+    ]
+    results = [run.communicate(timeout=900) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err[-2000:] for _, err in results]
+
+    summaries = [json.loads((tmp_path / f"{n}.json").read_text()) for n in (1, 2)]
+    challenger = {summary["promotion"]["challenger"] for summary in summaries}
+    assert len(challenger) == 1  # both trained the same model, and were handed the same version
+    [version] = challenger
+    fingerprints = [v.tags["fingerprint"] for v in tracking.versions(uri)]
+    assert len(fingerprints) == len(set(fingerprints))  # no duplicate version (the baseline's included)
+    assert tracking.champion(uri) == version
+    day_runs = [run for run in tracking.runs(uri) if run.data.tags.get("run_date") == DAY]
+    assert [run.info.status for run in day_runs] == ["FINISHED", "FINISHED"]
+    decisions = tracking.decisions(uri)
+    assert len(decisions) == 2  # every decision recorded, one per run
+    assert {d["champion"] for d in decisions} == {version}
+    assert any(d["promoted"] == "True" for d in decisions)
+    predictions = _rows(f"duckdb:///{warehouse}", PREDICTIONS_TABLE, DAY)
+    assert len(predictions) == len({row["flight_id"] for row in predictions}) == 801
+    assert {row["model_version"] for row in predictions} == {version}
