@@ -23,7 +23,7 @@ VENV_STAMP := .venv/.synced
 RUN := $(UV) run --frozen --no-sync
 DATE_FLAG := $(if $(RUN_DATE),--date $(RUN_DATE),)
 
-.PHONY: help install seed run backfill backfill-usage compile lint typecheck test test-fast clean
+.PHONY: help install seed run backfill backfill-usage rollback compile lint typecheck test test-fast clean
 
 # Images and container tests, the PostgreSQL warehouse, the benchmark, the kind/KFP cluster, the MLflow server: one file each.
 include mk/docker.mk mk/postgres.mk mk/bench.mk mk/cluster.mk mk/mlflow.mk
@@ -56,6 +56,10 @@ backfill-usage:
 backfill: backfill-usage $(if $(filter local docker,$(RUNNER)),seed,install) ## One run per day from START to END, in order (RUNNER=local|docker|kfp)
 	$(RUN) python pipeline.py backfill --config $(CONFIG) --start $(START) --end $(END) --runner $(RUNNER) \
 	    $(if $(filter kfp,$(RUNNER)),--replay-year $(REPLAY_YEAR))
+
+rollback: install ## Move the champion alias back to the previous champion (TO=VERSION: a named one; REASON= required)
+	@test -n "$(REASON)" || { echo 'usage: make rollback REASON="why" [TO=VERSION]' >&2; exit 2; }
+	$(RUN) python pipeline.py rollback --config $(CONFIG) --reason "$(REASON)" $(if $(TO),--to $(TO))
 
 compile: install ## Compile both pipelines to PIPELINES_DIR
 	$(RUN) python pipeline.py compile --config $(CONFIG) --output $(PIPELINES_DIR)

@@ -215,7 +215,7 @@ def build_daily_pipeline(build: Build) -> Any:
                 build, "promote or keep champion",
                 c.promote(
                     **run.tracked, promote=promote, model_version=version,
-                    evaluation=evaluation.outputs["evaluation"],
+                    evaluation=evaluation.outputs["evaluation"], baseline=evaluation.outputs["baseline"],
                 ),
             )  # fmt: skip
             scores, _ = _tail(build, run, warehouse_url, valid, feats)

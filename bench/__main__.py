@@ -205,6 +205,37 @@ def measure_startup(bench: Bench, reps: int) -> dict[str, float]:
     return startup
 
 
+TRACKED_STAGES = ("train", "evaluate", "promote", "predict", "monitor")
+
+
+def measure_tracking_startup(bench: Bench, reps: int) -> None:
+    """(6b) What MLflow adds to a stage's start-up: its imports plus opening an existing SQLite store, measured
+    beside the same stage's start-up without them (the baseline), in fresh interpreters, interleaved."""
+    from components.common import tracking
+
+    store = _fresh(data.BENCH_DIR / "tracking") / "mlflow" / "mlflow.db"
+    uri = f"sqlite:///{store}"
+    tracking.ensure_experiment(uri)  # an existing store, as every run after the first one finds it
+    env = {**os.environ, "_KFP_RUNTIME": "true"}
+    for stage in TRACKED_STAGES:
+        plain = f"import kfp.dsl.executor_main, components.common.stage, components.{stage}.shell"
+        tracked = f"{plain}\nfrom components.common import tracking\ntracking.ensure_experiment({uri!r})"
+        times: dict[str, list[float]] = {plain: [], tracked: []}
+        for _ in range(reps):
+            for code, into in times.items():
+                started = time.perf_counter()
+                subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
+                into.append(time.perf_counter() - started)
+        bench.add(
+            f"start-up {stage} + MLflow client and store (local, warm)",
+            median(times[tracked]),
+            "s",
+            median(times[plain]),
+            None,
+            note="baseline: the same stage's start-up without MLflow; the difference is what MLflow adds",
+        )
+
+
 def startup_from_chain(bench: Bench, chain: dict[str, dict[str, Any]]) -> dict[str, float]:
     """(6), cheaply: each stage's imports as timed inside its chain process, plus KFP's executor start-up."""
     env = {**os.environ, "_KFP_RUNTIME": "true"}
@@ -521,8 +552,11 @@ def measure_all(bench: Bench, smoke: bool, scales: list[int], skip: set[str]) ->
         if "ingest" in year_chain:
             measure_ingest_baseline(bench, 1, DEMO_DATE, 90, year_chain["ingest"])
         startup = startup_from_chain(bench, year_chain)
+        measure_tracking_startup(bench, 1)
     else:
         startup = measure_startup(bench, repeat) if "startup" not in skip else {}
+        if "startup" not in skip:
+            measure_tracking_startup(bench, repeat)
         if "ingest" not in skip:
             chain = run_chain(bench, 1, DEMO_DATE, 90, ("ingest",), chains / "1x-90")
             if "ingest" in chain:
@@ -554,9 +588,13 @@ def measure_scoring_of(bench: Bench, chain_folder: Path, version: str | None, co
 
 def _cached_model(chain_folder: Path) -> str | None:
     """The model an earlier run of a chain registered (``--skip year`` reuses it)."""
-    models = paths(chain_folder)["artifact_root"] / "registry" / "models"
-    found = sorted(p.name for p in models.iterdir() if not p.name.startswith(".")) if models.is_dir() else []
-    return found[-1] if found else None
+    from components.common import tracking
+
+    store = paths(chain_folder)["artifact_root"] / "mlflow" / "mlflow.db"
+    if not store.is_file():
+        return None
+    serving = tracking.champion(tracking.local_tracking_uri(paths(chain_folder)["artifact_root"]))
+    return str(serving.version) if serving is not None else None
 
 
 def main(argv: list[str] | None = None) -> int:

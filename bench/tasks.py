@@ -126,8 +126,13 @@ def task_daily_kfp(job: dict[str, Any]) -> dict[str, Any]:
     settings = Settings.model_validate(job.get("settings", {})).with_overrides(
         warehouse_url=job["warehouse_url"], artifact_root=str(paths(Path(job["folder"]))["artifact_root"])
     )
+    from components.cli import open_tracking_store
+    from components.common.tracking import local_tracking_uri
+
+    settings = settings.with_overrides(tracking_uri=local_tracking_uri(Path(settings.artifact_root)))
     daily = pipeline.build_pipeline("daily", StageImages("bench", "bench"), settings, on_cluster=False)
-    values = {"warehouse_url": settings.warehouse_url, "artifact_root": settings.artifact_root, "code_version": "bench"}
+    open_tracking_store(settings)
+    values = {"warehouse_url": settings.warehouse_url, "tracking_uri": settings.tracking_uri, "code_version": "bench"}
     parameters = pipeline_parameters(daily, settings, run_date=job["run_date"], **values)
     seen: dict[int, dict[str, Any]] = {}
     done = threading.Event()
@@ -169,9 +174,10 @@ def task_daily_kfp(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_model(job: dict[str, Any]) -> Any:
-    from components.common.registry import load_model, registry_root
+    from components.common import tracking
 
-    return load_model(registry_root(Path(job["artifact_root"])), job["model_version"])
+    uri = tracking.local_tracking_uri(Path(job["artifact_root"]))
+    return tracking.load_model(uri, tracking.version(uri, job["model_version"]))
 
 
 def task_score_stream(job: dict[str, Any]) -> dict[str, Any]:

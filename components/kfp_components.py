@@ -139,6 +139,7 @@ def evaluate(
     report: Output[HTML],
     card: Output[Markdown],
     evaluation: Output[Artifact],
+    baseline: Output[Model],
 ) -> str:
     """Challenger vs champion vs baseline on the holdout: Metrics, ClassificationMetrics, a report, the model card."""
     arguments = dict(locals())
@@ -155,6 +156,7 @@ def promote(
     tracking_run_id: str,
     model_version: str,
     evaluation: Input[Artifact],
+    baseline: Input[Model],
 ) -> str:
     """Apply the written policy; the registry's champion alias moves, or not at all; the decision is recorded."""
     arguments = dict(locals())

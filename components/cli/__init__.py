@@ -46,7 +46,9 @@ def local_settings(args: argparse.Namespace) -> Settings:
     from components.common.warehouse.url import parse_warehouse_url
 
     settings = load_settings(args.config).with_overrides(
-        warehouse_url=args.warehouse_url, artifact_root=args.artifact_root, tracking_uri=args.tracking_uri
+        warehouse_url=getattr(args, "warehouse_url", None),
+        artifact_root=args.artifact_root,
+        tracking_uri=args.tracking_uri,
     )
     root = Path(settings.artifact_root).resolve()
     if root.exists() and not root.is_dir():
@@ -70,13 +72,9 @@ def open_tracking_store(settings: Settings) -> None:
     here, once: two tasks creating one at the same moment would fail)."""
     from components.common import tracking
 
-    uri = settings.tracking_uri
-    local = uri == tracking.local_tracking_uri(Path(settings.artifact_root))
-    if local:
-        Path(settings.artifact_root, "mlflow").mkdir(parents=True, exist_ok=True)
-    else:
-        tracking.check_reachable(uri)
-    tracking.ensure_experiment(uri, tracking.local_artifact_location(Path(settings.artifact_root)) if local else None)
+    if tracking.artifact_location(settings.tracking_uri) is None:  # a server: fail at once if it does not answer
+        tracking.check_reachable(settings.tracking_uri)
+    tracking.ensure_experiment(settings.tracking_uri)
 
 
 def _days(args: argparse.Namespace, settings: Settings) -> list[str]:

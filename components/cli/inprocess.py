@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from components.common import tracking
 from components.common.config import Settings
 from components.common.stage import StageReport, build_request, request_names, stage_module
 
@@ -24,11 +25,14 @@ def stage_values(folder: Path, settings: Settings, run_date: str, **extra: Any) 
     return {
         **{name: folder / f"{name}.parquet" for name in ARTIFACTS},
         "report": folder / "report.html",
+        "card": folder / "model_card.md",
+        "evaluation": folder / "evaluation.json",
+        "baseline": folder / "baseline",
         "model": folder / "model.pkl",
         **settings.stage_groups(),
         "run_date": run_date,
         "warehouse_url": settings.warehouse_url,
-        "artifact_root": settings.artifact_root,
+        "tracking_uri": settings.tracking_uri or tracking.local_tracking_uri(Path(settings.artifact_root)),
         "code_version": "in-process",
         "image": "in-process",
         **extra,
@@ -42,10 +46,19 @@ def request_for(stage: str, values: Mapping[str, Any]) -> Any:
 
 
 def run_stages(stages: Iterable[str], values: dict[str, Any]) -> dict[str, StageReport]:
-    """Run ``stages`` in order; the challenger train registers is what evaluate and promote then judge."""
+    """Run ``stages`` in order, tracked as one MLflow run (FINISHED, or FAILED when a stage fails); the challenger
+    train registers is what evaluate and promote then judge."""
     reports: dict[str, StageReport] = {}
-    for stage in stages:
-        reports[stage] = stage_module(stage).run(request_for(stage, values))
-        if stage == "train":
-            values["model_version"] = reports[stage].model_version  # type: ignore[attr-defined]
+    uri = values["tracking_uri"]
+    tags = {"run_date": str(values["run_date"]), "pipeline": "in-process"}
+    values["tracking_run_id"] = tracking.start_run(uri, str(values["run_date"]), tags, {})
+    status = "FAILED"
+    try:
+        for stage in stages:
+            reports[stage] = stage_module(stage).run(request_for(stage, values))
+            if stage == "train":
+                values["model_version"] = reports[stage].model_version  # type: ignore[attr-defined]
+        status = "FINISHED"
+    finally:
+        tracking.close_run(uri, values["tracking_run_id"], status)
     return reports

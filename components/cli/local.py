@@ -1,6 +1,6 @@
 """Running a pipeline on this machine with ``kfp.local``: each stage in this venv (``SubprocessRunner``) or in its
-own image (``DockerRunner``). The run's folder is ``<artifact_root>/runs/<day>/<run>``; a run that fails or is
-interrupted leaves no partial folder behind.
+own image (``DockerRunner``). The run's folder is ``<artifact_root>/runs/<day>/<started>-<id>/<pipeline run>``, one
+per invocation; a run that fails or is interrupted leaves no partial folder behind.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -131,10 +132,9 @@ def _quiet_kfp_warnings() -> Iterator[None]:
         yield
 
 
-def _remove_new(before: set[Path], folder: Path, created: list[Path]) -> None:
-    """Remove what a failed or interrupted run added: its run folder, and the folders it had to create."""
-    for leftover in (set(folder.glob("*")) if folder.is_dir() else set()) - before:
-        shutil.rmtree(leftover, ignore_errors=True)
+def _remove_run(pipeline_root: Path, created: list[Path]) -> None:
+    """Remove what a failed or interrupted run added: its own run folder, and the folders it had to create."""
+    shutil.rmtree(pipeline_root, ignore_errors=True)
     for made in created:  # deepest first; only folders this run made, and only if empty
         with contextlib.suppress(OSError):
             made.rmdir()
@@ -150,7 +150,12 @@ def run_once(
     run folder and no log.
     """
     artifact_root = Path(settings.artifact_root)
-    pipeline_root = artifact_root / "runs" / run_date
+    day_root = artifact_root / "runs" / run_date
+    created = [p for p in (day_root, day_root.parent, artifact_root) if not p.exists()]
+    # Made here, by the caller, so that a container running as the caller can write into them. Each run gets a
+    # folder of its own, so two runs of the same day at once never mistake (or remove) each other's.
+    day_root.mkdir(parents=True, exist_ok=True)
+    pipeline_root = Path(tempfile.mkdtemp(dir=day_root, prefix=time.strftime("%Y%m%dT%H%M%S-")))
     # As in the images: OpenMP threads sleep instead of spinning, so training degrades gently on a busy machine.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     log_file = tempfile.NamedTemporaryFile("w", prefix=f"flight-delay-{run_date}-", suffix=".log", delete=False)  # noqa: SIM115
@@ -167,25 +172,20 @@ def run_once(
             workspace_root=workspace.name,
             raise_on_error=True,
         )
-        before = set(pipeline_root.glob("*")) if pipeline_root.is_dir() else set()
-        created = [p for p in (pipeline_root, pipeline_root.parent, artifact_root) if not p.exists()]
-        # Made here, by the caller, so that a container running as the caller can write into them.
-        pipeline_root.mkdir(parents=True, exist_ok=True)
         try:
             with contextlib.redirect_stdout(_ProgressStream(log_file, echo)):
-                task = pipeline(**arguments)
+                pipeline(**arguments)  # the pipelines return nothing: an exit handler's tasks can't be outputs
         except KeyboardInterrupt:
-            _remove_new(before, pipeline_root, created)
+            _remove_run(pipeline_root, created)
             Path(log_file.name).unlink(missing_ok=True)
             raise
         except RuntimeError as failure:
             log_file.flush()
-            _remove_new(before, pipeline_root, created)
+            _remove_run(pipeline_root, created)
             message = stage_error(Path(log_file.name).read_text()) or str(failure).splitlines()[0]
             raise PipelineError(f"{message} (full log: {log_file.name})") from None
     Path(log_file.name).unlink(missing_ok=True)
-    del task  # the pipelines return nothing (an exit handler's tasks can't be pipeline outputs): read each task's
-    (run_folder,) = set(pipeline_root.glob("*")) - before
+    (run_folder,) = pipeline_root.iterdir()
     return stage_reports(run_folder)
 
 

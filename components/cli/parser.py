@@ -74,6 +74,11 @@ def _run_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--warehouse-url", help="default: warehouse_url from the config")
     command.add_argument("--artifact-root", help="a folder (default: artifact_root from the config)")
+    command.add_argument(
+        "--tracking-uri",
+        help="MLflow tracking store: sqlite:///PATH, postgresql://..., http(s)://HOST:PORT (default: tracking_uri "
+        "from the config, else $MLFLOW_TRACKING_URI, else sqlite under the artifact root)",
+    )
     _config(command)
     command.add_argument("--summary", type=Path, help="write the run's JSON summary to this file")
     _cluster(command, runs=True)
@@ -139,6 +144,15 @@ def build_parser(prog: str = "pipeline.py") -> argparse.ArgumentParser:
     backfill.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
     backfill.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
     _run_options(backfill)
+
+    rollback = commands.add_parser(
+        "rollback", parents=common, help="move the champion alias back to the previous champion, or to --to VERSION"
+    )
+    rollback.add_argument("--to", metavar="VERSION", help="a registered version (default: the previous champion)")
+    rollback.add_argument("--reason", required=True, help="why: recorded with the rollback, with who asked")
+    rollback.add_argument("--artifact-root", help="a folder (default: artifact_root from the config)")
+    rollback.add_argument("--tracking-uri", help="MLflow tracking store (default: as for run)")
+    _config(rollback)
 
     _cluster_commands(commands, common)
 

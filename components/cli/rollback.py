@@ -40,6 +40,9 @@ def rollback(uri: str, to: str | None, reason: str) -> dict[str, str]:
     """Move the alias; returns the record written on the rollback's own run."""
     if not reason.strip():
         raise PipelineError("--reason is empty: say why you roll back (it is recorded with the rollback)")
+    database = tracking.sqlite_file(uri)
+    if database is not None and not database.is_file():
+        raise PipelineError(f"no tracking store at {database}: run the daily pipeline first (make run)")
     current = str(tracking.require_champion(uri).version)
     target = to or previous_champion(uri, current)
     if target is None:

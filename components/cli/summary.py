@@ -12,7 +12,7 @@ from components.common.deployment import CHAMPION_ALIAS, REGISTERED_MODEL, STAGE
 from components.common.stage import StageReport, stage_module
 from components.common.tracking import shown
 from components.contracts import PREDICTIONS_TABLE
-from components.evaluate.shell import Metrics
+from components.evaluate.evaluation import Metrics
 from components.evaluate.shell import Report as EvaluateReport
 from components.ingest.shell import Report as IngestReport
 from components.monitor.shell import Report as MonitorReport

@@ -46,6 +46,7 @@ FINGERPRINT_TAG = "fingerprint"
 SHA_TAG = "model_sha256"
 MODEL_DIR = "model"
 REFERENCE_FILE = "reference.json"
+LINEAGE_FILE = "lineage.json"
 # A stage retries a lost connection a few times (urllib3's backoff inside MLflow's HTTP client), then fails as a
 # transient error; MLflow's own defaults (7 retries, 120 s timeout) take about four minutes to give up.
 _HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
@@ -56,9 +57,15 @@ def local_tracking_uri(artifact_root: Path) -> str:
     return f"sqlite:///{(artifact_root / 'mlflow' / 'mlflow.db').resolve()}"
 
 
-def local_artifact_location(artifact_root: Path) -> str:
-    """Where a local store keeps run and model files: beside its database."""
-    return (artifact_root / "mlflow" / "artifacts").resolve().as_uri()
+def sqlite_file(uri: str) -> Path | None:
+    """The database file of a SQLite store (``None``: another kind of store)."""
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def artifact_location(uri: str) -> str | None:
+    """Where a store keeps run and model files: a SQLite store beside its database; a server decides its own."""
+    database = sqlite_file(uri)
+    return (database.parent / "artifacts").resolve().as_uri() if database is not None else None
 
 
 def resolve_tracking_uri(uri: str) -> str:
@@ -72,8 +79,9 @@ def resolve_tracking_uri(uri: str) -> str:
             f"tracking URI {shown(uri)} has an unknown scheme {scheme or '(none)'!r}: "
             "use sqlite:///PATH, postgresql://USER@HOST/DB or http(s)://HOST:PORT"
         )
-    if scheme == "sqlite":
-        folder = Path(uri.removeprefix("sqlite:///")).parent
+    database = sqlite_file(uri)
+    if database is not None:
+        folder = database.parent
         if folder.exists() and not folder.is_dir():
             raise PipelineError(f"tracking store folder {folder} is a file: pass another --artifact-root")
     return uri
@@ -89,8 +97,8 @@ def shown(uri: str) -> str:
 
 def _quiet() -> None:
     """MLflow's HTTP retry budget, and its own notices (the pickle caution, database set-up) kept out of the logs."""
-    for key, value in _HTTP_DEFAULTS.items():
-        os.environ.setdefault(key, value)
+    for key, value in {**_HTTP_DEFAULTS, "MLFLOW_LOGGING_LEVEL": "ERROR"}.items():
+        os.environ.setdefault(key, value)  # MLflow configures its loggers from this when it is imported
     logging.getLogger("mlflow").setLevel(logging.ERROR)
 
 
@@ -126,19 +134,22 @@ def translated(uri: str) -> Iterator[None]:
         ) from None
 
 
-def ensure_experiment(uri: str, artifact_location: str | None = None) -> str:
-    """The experiment's id, creating it (and a fresh store's tables) when missing.
+def ensure_experiment(uri: str) -> str:
+    """The experiment's id, creating it (and a fresh store's tables and folder) when missing.
 
     A fresh SQLite store must be created by one process: two creating it at once fail. The CLI calls this once
     before any task runs; a cluster's server creates its tables when it starts.
     """
+    database = sqlite_file(uri)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
     mlflow = client(uri)
     with translated(uri):
         experiment = mlflow.get_experiment_by_name(EXPERIMENT)
         if experiment is not None:
             return str(experiment.experiment_id)
         try:
-            return str(mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location))
+            return str(mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location(uri)))
         except Exception:  # another process created it a moment ago
             experiment = mlflow.get_experiment_by_name(EXPERIMENT)
             if experiment is None:
@@ -288,8 +299,11 @@ class SavedModel:
         return self.folder / MODEL_DIR / "model.pkl"
 
 
-def save_model(model: Any, folder: Path, reference: Mapping[str, Any], input_example: Any) -> SavedModel:
-    """Save a fitted model (cloudpickle, with its signature and an input example) and its training profile."""
+def save_model(
+    model: Any, folder: Path, reference: Mapping[str, Any], input_example: Any, lineage: Mapping[str, Any] | None = None
+) -> SavedModel:
+    """Save a fitted model (cloudpickle, with its signature and an input example), its training profile and, for a
+    model registered later by another task, its lineage (``lineage.json``)."""
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
@@ -304,7 +318,18 @@ def save_model(model: Any, folder: Path, reference: Mapping[str, Any], input_exa
         pip_requirements=["scikit-learn", "pandas", "cloudpickle"],
     )
     (folder / REFERENCE_FILE).write_text(json.dumps(reference, sort_keys=True))
+    if lineage is not None:
+        (folder / LINEAGE_FILE).write_text(json.dumps(lineage, sort_keys=True))
     return SavedModel(folder, _sha256(folder / MODEL_DIR / "model.pkl"))
+
+
+def saved_at(folder: Path) -> tuple[SavedModel, dict[str, Any]]:
+    """A model another task saved with its lineage; a missing or broken folder is one line."""
+    try:
+        lineage: dict[str, Any] = json.loads((folder / LINEAGE_FILE).read_text())
+        return SavedModel(folder, _sha256(folder / MODEL_DIR / "model.pkl")), lineage
+    except (OSError, ValueError) as error:
+        raise PipelineError(f"saved model at {folder} is missing or broken ({error}): rerun evaluate") from None
 
 
 def register_saved(uri: str, run_id: str, saved: SavedModel, key: str, tags: Mapping[str, Any]) -> tuple[str, bool]:
@@ -328,7 +353,7 @@ def register_saved(uri: str, run_id: str, saved: SavedModel, key: str, tags: Map
             tags={**{k: str(v) for k, v in tags.items()}, FINGERPRINT_TAG: key, SHA_TAG: saved.sha256},
         )
         winner = _by_fingerprint(mlflow_client, key)[0]
-        if winner.version != created.version:  # another run registered the same model first
+        if str(winner.version) != str(created.version):  # another run registered the same model first
             mlflow_client.delete_model_version(REGISTERED_MODEL, created.version)
             return str(winner.version), False
     return str(created.version), True

@@ -1,13 +1,14 @@
 """Evaluate: challenger, champion and baseline on the same holdout rows; metrics, curves, a report, a model card.
 
-The champion is the registry's ``champion`` alias. An empty registry has none: then the naive baseline is
-registered as a version of its own (``role=baseline``), so that promote can make it the champion when the challenger
-misses the floors, and every day with valid data is scored.
+The champion is the registry's ``champion`` alias. The naive baseline is saved beside the evaluation, in MLflow's
+format with its lineage, so that promote can register it as a version of its own (``role=baseline``) and make it
+the champion of an empty registry when the challenger misses the floors: every day with valid data is scored.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from components.contracts import LABEL, holdout_start
 from components.evaluate.baseline import BaselineModel
 from components.evaluate.card import render_card
 from components.evaluate.core import confusion_at, feature_importance, roc_points, score_predictions
+from components.evaluate.evaluation import Evaluation, Metrics
 from components.evaluate.report import render_report
 from components.features.profile import profile_features
 from components.schemas import LabelledFeatures
@@ -43,15 +45,7 @@ class Request(TrackedRequest):
     report: OutputFile
     card: OutputFile
     evaluation: OutputFile  # what promote decides on: every contender's metrics and versions (JSON)
-
-
-class Metrics(BaseModel):
-    """Ranking and calibration of one contender's probabilities on the holdout."""
-
-    roc_auc: float
-    pr_auc: float
-    brier: float
-    log_loss: float
+    baseline: OutputFile  # the fitted baseline, saved (a folder), for promote to register when it must serve
 
 
 class RocCurve(BaseModel):
@@ -62,25 +56,11 @@ class RocCurve(BaseModel):
     thresholds: list[float]
 
 
-class Evaluation(BaseModel):
-    """What promote reads: the versions compared, and their holdout metrics."""
-
-    run_date: str
-    challenger_version: str
-    champion_version: str | None
-    baseline_version: str | None  # registered only when the registry had no champion
-    holdout_rows: int
-    challenger: Metrics
-    champion: Metrics | None
-    baseline: Metrics
-
-
 class Report(StageReport):
     """Every contender's holdout metrics (the champion's is ``None`` before the first promotion), and the report."""
 
     challenger_version: str
     champion_version: str | None
-    baseline_version: str | None
     holdout_rows: int
     threshold: float
     metrics: dict[str, Metrics | None]
@@ -98,10 +78,8 @@ class Report(StageReport):
         artifacts["classification"].log_confusion_matrix(["on time", "disrupted"], self.confusion)
 
 
-def _register_baseline(request: Request, uri: str, run_id: str, baseline: BaselineModel, train: Any) -> str:
-    """The naive baseline as a version of its own (the empty registry's champion-to-be); idempotent per data."""
-    import tempfile
-
+def _save_baseline(request: Request, baseline: BaselineModel, train: Any) -> str:
+    """The fitted baseline in MLflow's format with its lineage, for promote to register if it must serve."""
     data_hash = content_hash(train)
     key = f"baseline-{request.run_date:%Y%m%d}-{data_hash[:12]}"
     lineage = {
@@ -114,10 +92,9 @@ def _register_baseline(request: Request, uri: str, run_id: str, baseline: Baseli
         "data_sha256": data_hash,
         "parameters": "carrier x scheduled hour rates, smoothed towards the carrier's",
     }
-    with tempfile.TemporaryDirectory(prefix="flights-baseline-") as scratch:
-        saved = tracking.save_model(baseline, Path(scratch) / key, profile_features(train), model_inputs(train).head(5))
-        version, _ = tracking.register_saved(uri, run_id, saved, key, lineage)
-    return version
+    shutil.rmtree(request.baseline, ignore_errors=True)  # a retried attempt's leftovers
+    tracking.save_model(baseline, request.baseline, profile_features(train), model_inputs(train).head(5), lineage)
+    return key
 
 
 def run(request: Request) -> Report:
@@ -143,13 +120,13 @@ def run(request: Request) -> Report:
     importance = feature_importance(challenger, holdout, settings.seed)
     write_text(render_report(day.isoformat(), metrics, outcome, curves, importance, lineage), request.report)
     write_text(card, request.card)
+    baseline_key = _save_baseline(request, baseline, train)
     with tracking.stage_run(uri, request.tracking_run_id, f"{day} evaluate", request.run_tags("evaluate")) as run_id:
-        baseline_version = None if serving is not None else _register_baseline(request, uri, run_id, baseline, train)
         evaluation = Evaluation(
             run_date=day.isoformat(),
             challenger_version=request.model_version,
-            champion_version=serving.version if serving is not None else None,
-            baseline_version=baseline_version,
+            champion_version=str(serving.version) if serving is not None else None,
+            baseline_fingerprint=baseline_key,
             holdout_rows=len(holdout),
             **{role: Metrics(**values) if values else None for role, values in metrics.items()},
         )
@@ -172,7 +149,6 @@ def run(request: Request) -> Report:
     return Report(
         challenger_version=request.model_version,
         champion_version=evaluation.champion_version,
-        baseline_version=baseline_version,
         holdout_rows=len(holdout),
         threshold=settings.threshold,
         metrics={role: getattr(evaluation, role) for role in ROLES},

@@ -19,7 +19,7 @@ from components.common.errors import PipelineError
 from components.common.files import read_json, write_json
 from components.common.logging import get_logger
 from components.common.stage import InputFile, StageReport, TrackedRequest
-from components.evaluate.shell import Evaluation
+from components.evaluate.evaluation import Evaluation
 from components.promote.core import Decision, decide, floors_failure
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ class Request(TrackedRequest):
     promote: PromoteSettings = PromoteSettings()
     model_version: str
     evaluation: InputFile
+    baseline: InputFile  # the baseline evaluate saved: registered only when it must serve an empty registry
 
 
 class Report(StageReport):
@@ -47,7 +48,7 @@ class Report(StageReport):
 
 def _decide(evaluation: Evaluation, request: Request, serving: ModelVersion | None) -> Decision:
     day = request.run_date
-    champion_version = serving.version if serving is not None else None
+    champion_version = str(serving.version) if serving is not None else None
     if evaluation.champion_version != champion_version:
         return Decision(False, f"the champion changed to {champion_version} after evaluation: rerun {day}")
     is_baseline = serving is not None and serving.tags.get(tracking.ROLE_TAG) == "baseline"
@@ -88,17 +89,18 @@ def run(request: Request) -> Report:
             f"the evaluation is of version {evaluation.challenger_version}, not {model_version}: rerun evaluate"
         )
     serving = tracking.champion(uri)
-    previous = serving.version if serving is not None else None
+    previous = str(serving.version) if serving is not None else None
     decision = _decide(evaluation, request, serving)
     target = model_version if decision.promote else None
     reason = decision.reason
-    if target is None and serving is None and evaluation.baseline_version is not None:
-        target = evaluation.baseline_version  # an empty registry: the baseline serves until a challenger passes
-        reason = f"no champion yet; {reason}: the baseline (version {target}) serves until a challenger passes"
     passed = (
         floors_failure(evaluation.challenger.model_dump(), evaluation.baseline.model_dump(), request.promote) is None
     )
     with tracking.stage_run(uri, request.tracking_run_id, f"{day} promote", request.run_tags("promote")) as run_id:
+        if target is None and serving is None:  # an empty registry: the baseline serves until a challenger passes
+            saved, lineage = tracking.saved_at(request.baseline)
+            target, _ = tracking.register_saved(uri, run_id, saved, evaluation.baseline_fingerprint, lineage)
+            reason = f"no champion yet; {reason}: the baseline (version {target}) serves until a challenger passes"
         if target is not None:
             tracking.set_champion(uri, target)
         tracking.set_version_tags(uri, model_version, {"passed_floors": str(passed).lower()})

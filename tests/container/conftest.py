@@ -170,10 +170,10 @@ def stage_inputs(tmp_path_factory: pytest.TempPathFactory, images: pipeline.Stag
     version = str(_cli("train", **common, window=WINDOW, train=TRAIN, model=folder / "model.pkl")["model_version"])
     shutil.copytree(artifacts, folder / "artifacts-trained")
     _cli("evaluate", **common, window=WINDOW, model_version=version, report=folder / "report.html",
-         card=folder / "card.md", evaluation=folder / "evaluation.json")  # fmt: skip
+         card=folder / "card.md", evaluation=folder / "evaluation.json", baseline=folder / "baseline")  # fmt: skip
     shutil.copytree(artifacts, folder / "artifacts-evaluated")
     _cli("promote", run_date=RUN_DATE, tracking_uri=common["tracking_uri"], model_version=version,
-         evaluation=folder / "evaluation.json")  # fmt: skip
+         evaluation=folder / "evaluation.json", baseline=folder / "baseline")  # fmt: skip
     shutil.copytree(artifacts, folder / "artifacts-promoted")
 
     broken = folder / "broken"

@@ -25,12 +25,6 @@ pytestmark = pytest.mark.docker
 
 # A two-week window and a smaller model than configs/local.yaml's: the same code paths, in a fraction of the time.
 CONFIG = "window:\n  window_days: 14\n  holdout_days: 7\ntrain:\n  max_iter: 60\n"
-# components/promote/shell.py imports components.evaluate.shell (for Evaluation), which imports scikit-learn: in its
-# image (rightly without it) the promote task dies with ModuleNotFoundError, so a docker run fails at promote.
-PROMOTE_IMPORTS_SKLEARN = pytest.mark.xfail(
-    strict=True,
-    reason="bug: components/promote/shell.py:22 imports components.evaluate.shell -> sklearn, not in the promote image",
-)
 
 
 def _run(
@@ -56,7 +50,6 @@ def _run(
     return report, predictions.sort_values("flight_id").reset_index(drop=True)
 
 
-@PROMOTE_IMPORTS_SKLEARN
 def test_daily_on_docker_gives_the_local_runners_predictions(tmp_path: Path, images: pipeline.StageImages) -> None:
     docker_report, docker_predictions = _run(tmp_path, "docker", images)
     local_report, local_predictions = _run(tmp_path, "local", images)
@@ -128,7 +121,6 @@ def test_a_stage_failing_in_its_container_is_one_line_and_writes_nothing(
 
 
 @pytest.mark.postgres
-@PROMOTE_IMPORTS_SKLEARN
 def test_daily_on_docker_against_a_tracking_server(
     tmp_path: Path, images: pipeline.StageImages, mlflow_server: MlflowServer
 ) -> None:

@@ -109,9 +109,12 @@ def _check_evaluate(out: Path, report: dict[str, Any]) -> None:
     assert report["metrics"]["challenger"]["roc_auc"] > 0.5
     evaluation = json.loads((out / "evaluation.json").read_text())  # what promote reads
     assert evaluation["challenger_version"] == report["challenger_version"]
-    assert evaluation["champion_version"] is None  # no champion yet: the baseline is registered as a version
+    assert evaluation["champion_version"] is None  # no champion yet
+    # The baseline is saved for promote, which registers it only if it must serve an empty registry.
+    assert json.loads((out / "baseline" / "lineage.json").read_text())["role"] == "baseline"
+    assert evaluation["baseline_fingerprint"].startswith("baseline-")
     versions = {str(v.version): v.tags for v in tracking.versions(_store(out))}
-    assert versions[report["baseline_version"]]["role"] == "baseline"
+    assert [tags["role"] for tags in versions.values()] == ["challenger"]
     assert float(versions[report["challenger_version"]]["holdout.roc_auc"]) == pytest.approx(
         report["metrics"]["challenger"]["roc_auc"], abs=1e-6
     )
@@ -126,6 +129,8 @@ def _check_promote(out: Path, report: dict[str, Any]) -> None:
     [decision] = tracking.decisions(_store(out))
     assert decision["champion"] == report["challenger"]
     assert decision["promoted"] == "True"
+    # The challenger passed the floors: the saved baseline was not registered.
+    assert [v.tags["role"] for v in tracking.versions(_store(out))] == ["challenger"]
 
 
 def _check_predict(out: Path, report: dict[str, Any]) -> None:
@@ -237,6 +242,7 @@ CASES = {
             "report": "/out/report.html",
             "card": "/out/card.md",
             "evaluation": "/out/evaluation.json",
+            "baseline": "/out/baseline",
         },
         _check_evaluate,
         _parquet_broken("history-features", "history_features", SCHEMA_MISMATCH),
@@ -244,7 +250,12 @@ CASES = {
     ),
     "promote": Case(
         "promote",
-        {"tracking-uri": TRACKING_OUT, "model-version": "{version}", "evaluation": "/in/evaluation.json"},
+        {
+            "tracking-uri": TRACKING_OUT,
+            "model-version": "{version}",
+            "evaluation": "/in/evaluation.json",
+            "baseline": "/in/baseline",
+        },
         _check_promote,
         (
             Broken(
@@ -288,13 +299,7 @@ CASES = {
 }
 
 
-# components/promote/shell.py imports components.evaluate.shell (for Evaluation), which imports scikit-learn: the
-# promote image (rightly without it) can't start its stage.
-PROMOTE_IMPORTS_SKLEARN = pytest.mark.xfail(
-    strict=True,
-    reason="bug: components/promote/shell.py:22 imports components.evaluate.shell -> sklearn, not in the promote image",
-)
-STAGE_RUNS = [pytest.param(stage, marks=PROMOTE_IMPORTS_SKLEARN) if stage == "promote" else stage for stage in STAGES]
+STAGE_RUNS = list(STAGES)
 
 
 def _prepare_out(tmp_path: Path, inputs: StageInputs, case: Case, artifacts: str | None) -> Path:

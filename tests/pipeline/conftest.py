@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import pipeline
+from tests.support.tracking import local_uri
 
 DAY, NEXT_DAY = "2013-06-15", "2013-06-16"
 
@@ -31,7 +32,7 @@ def warehouse_copy(seeded_warehouse: Path, tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def backfilled(seeded_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """``backfill`` over two consecutive days on the local runner, then a rerun of the second day (one per session:
-    test_daily_runs and test_golden read it)."""
+    test_daily_runs and test_golden read it; tests that change its MLflow store work on a copy)."""
     root = tmp_path_factory.mktemp("backfill")
     warehouse = root / "warehouse.duckdb"
     warehouse.write_bytes(seeded_warehouse.read_bytes())
@@ -57,7 +58,7 @@ def backfilled(seeded_warehouse: Path, tmp_path_factory: pytest.TempPathFactory)
     return {
         "root": root,
         "warehouse": warehouse,
-        "registry": root / "artifacts" / "registry",
+        "uri": local_uri(root / "artifacts"),
         "options": options,
         "days": json.loads((root / "backfill.json").read_text()),
         "rerun": json.loads((root / "rerun.json").read_text()),

@@ -299,3 +299,74 @@ def test_quiet_is_accepted_before_and_after_the_subcommand(
     code = pipeline.main(["-q", *argv] if where == "before" else [*argv, "-q"])
     _assert_one_line_error(code, capsys.readouterr().err, "run date '2013-02-30' is not a real date in YYYY-MM-DD "
                            "form: e.g. --date 2013-06-15")  # fmt: skip
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # nothing listens once the probe is closed
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("ftp://example.com/store", "tracking URI ftp://example.com/store has an unknown scheme 'ftp': use "
+                                    "sqlite:///PATH, postgresql://USER@HOST/DB or http(s)://HOST:PORT"),
+        ("mlruns", "tracking URI mlruns has an unknown scheme '(none)': use sqlite:///PATH, "
+                   "postgresql://USER@HOST/DB or http(s)://HOST:PORT"),
+    ],
+)  # fmt: skip
+def test_a_tracking_uri_of_an_unknown_scheme_fails_before_anything_runs(
+    uri: str, expected: str, warehouse_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "--warehouse-url", f"duckdb:///{warehouse_copy}", "--artifact-root", str(tmp_path / "a"),
+            "--tracking-uri", uri]  # fmt: skip
+    code, stderr = _run(argv, capsys)
+    _assert_one_line_error(code, stderr, expected)
+    assert not (tmp_path / "a").exists()
+    assert not _has_predictions_table(warehouse_copy)
+
+
+def test_an_unreachable_tracking_server_fails_at_once_with_one_line(
+    warehouse_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uri = f"http://127.0.0.1:{_closed_port()}"
+    argv = ["run", "--warehouse-url", f"duckdb:///{warehouse_copy}", "--artifact-root", str(tmp_path / "a"),
+            "--tracking-uri", uri]  # fmt: skip
+    code, stderr = _run(argv, capsys)
+    [line] = stderr.strip().splitlines()
+    assert code == 2
+    assert re.fullmatch(
+        rf"error: tracking server {re.escape(uri)} does not answer \(.+\): start it, or fix --tracking-uri / "
+        r"\$MLFLOW_TRACKING_URI",
+        line,
+    ), line
+    assert not (tmp_path / "a").exists()
+    assert not _has_predictions_table(warehouse_copy)
+
+
+def test_a_tracking_store_folder_that_is_a_file_fails_before_anything_runs(
+    warehouse_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "mlflow").write_text("not a folder")
+    argv = ["run", "--warehouse-url", f"duckdb:///{warehouse_copy}", "--artifact-root", str(tmp_path / "a")]
+    code, stderr = _run(argv, capsys)
+    _assert_one_line_error(
+        code, stderr, f"tracking store folder {tmp_path / 'a' / 'mlflow'} is a file: pass another --artifact-root"
+    )
+    assert (tmp_path / "a" / "mlflow").read_text() == "not a folder"
+    assert not _has_predictions_table(warehouse_copy)
+
+
+def test_rollback_without_a_tracking_store_is_one_line_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support import tracking
+
+    code, stderr = _run(["rollback", "--reason", "test", "--artifact-root", str(tmp_path / "a")], capsys)
+    store = tracking.local_uri(tmp_path / "a").removeprefix("sqlite:///")
+    _assert_one_line_error(code, stderr, f"no tracking store at {store}: run the daily pipeline first (make run)")
+    assert not (tmp_path / "a").exists()

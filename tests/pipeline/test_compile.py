@@ -1,5 +1,6 @@
 """The compiled pipelines, loaded back from YAML: DAG, per-stage images, caching and retry policy, and what a
-cluster needs: the Secret wiring, the artifact volume, resources and the schedule-time parameter."""
+cluster needs: the Secret wiring, the tracking server's address (and no volume), resources, the schedule-time
+parameter, and the tracked run: opened by the first task, closed by the exit handler's task."""
 
 from pathlib import Path
 from typing import Any
@@ -9,9 +10,9 @@ import yaml
 
 import pipeline
 from components.common.config import load_settings
-from components.common.deployment import STAGES
+from components.common.deployment import CLUSTER_TRACKING_URI, STAGES
 
-# Every stage also waits for "run-date-of", the first task, which decides the day (see test_run_date_*).
+# Every stage also waits for "start-run", the first task, which decides the day and opens the MLflow run.
 DAILY_DAG = {
     "ingest": set(),
     "validate": {"ingest"},
@@ -21,6 +22,7 @@ DAILY_DAG = {
     "promote": {"evaluate", "train"},
     "predict": {"features", "validate", "promote"},
     "monitor": {"features", "predict"},
+    "log-validation": {"validate"},
 }
 # The same head (ingest, validate, features) and tail (predict, monitor), from the same components.
 INFERENCE_DAG = {
@@ -29,10 +31,13 @@ INFERENCE_DAG = {
     "features": {"validate"},
     "predict": {"features", "validate"},
     "monitor": {"features", "predict"},
+    "log-validation": {"validate"},
 }
-RUN_DATE_TASK = "run-date-of"
+RUN_DATE_TASK = "start-run"
+EXIT_TASK = "finish-run"
+# The tasks that are not stages, and the stage image each runs in.
+TRACKING_TASKS = {RUN_DATE_TASK: "ingest", "log-validation": "validate", EXIT_TASK: "ingest"}
 WAREHOUSE_TASKS = {"ingest", "predict", "monitor"}
-REGISTRY_TASKS = {"train", "evaluate", "promote", "predict", "monitor"}
 CACHED = {"validate", "features"}
 
 
@@ -48,8 +53,11 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _tasks(spec: dict[str, Any]) -> dict[str, Any]:
-    tasks: dict[str, Any] = spec["root"]["dag"]["tasks"]
-    return tasks
+    """Every task: those inside the exit handler's group, and the exit task beside it."""
+    root = spec["root"]["dag"]["tasks"]
+    [group] = [name for name in root if name.startswith("exit-handler")]
+    inner: dict[str, Any] = spec["components"][root[group]["componentRef"]["name"]]["dag"]["tasks"]
+    return {**inner, EXIT_TASK: root[EXIT_TASK]}
 
 
 def _image(spec: dict[str, Any], task: dict[str, Any]) -> str:
@@ -62,14 +70,29 @@ def _image(spec: dict[str, Any], task: dict[str, Any]) -> str:
 def test_dag_has_the_stages_in_order(compiled: dict[str, Any], name: str, dag: dict[str, set[str]]) -> None:
     tasks = _tasks(compiled[name])
     expected = {task: after | {RUN_DATE_TASK} for task, after in dag.items()} | {RUN_DATE_TASK: set()}
+    expected[EXIT_TASK] = {"exit-handler-1"}
     assert {task: set(spec.get("dependentTasks", [])) for task, spec in tasks.items()} == expected
+
+
+@pytest.mark.parametrize("name", pipeline.PIPELINES)
+def test_the_exit_task_closes_the_mlflow_run_whatever_happened(compiled: dict[str, Any], name: str) -> None:
+    """The exit task runs after every other task, failed or not, with their final status; it finds the MLflow run by
+    the KFP run's id, as the first task tagged it (an exit task may depend on no other task's output)."""
+    tasks = _tasks(compiled[name])
+    exit_task = tasks[EXIT_TASK]
+    assert exit_task["triggerPolicy"]["strategy"] == "ALL_UPSTREAM_TASKS_COMPLETED"
+    inputs = exit_task["inputs"]["parameters"]
+    assert inputs["status"] == {"taskFinalStatus": {"producerTask": "exit-handler-1"}}
+    job_id = {"runtimeValue": {"constant": "{{$.pipeline_job_uuid}}"}}
+    assert inputs["kfp_run_id"] == tasks[RUN_DATE_TASK]["inputs"]["parameters"]["kfp_run_id"] == job_id
+    assert inputs["tracking_uri"] == {"componentInputParameter": "tracking_uri"}
 
 
 @pytest.mark.parametrize("name", pipeline.PIPELINES)
 def test_every_task_runs_its_own_stage_image(compiled: dict[str, Any], name: str) -> None:
     spec = compiled[name]
     for task_name, task in _tasks(spec).items():
-        stage = "ingest" if task_name == RUN_DATE_TASK else task_name
+        stage = TRACKING_TASKS.get(task_name, task_name)
         assert stage in STAGES
         assert _image(spec, task) == f"registry.test/fd/{stage}:abc123"
         assert task["taskInfo"]["name"], "every task has a display name"
@@ -100,19 +123,27 @@ def test_local_runs_get_no_retry_policy() -> None:
 
 
 # A settings group per parameter, not one parameter per field.
-DAILY_PARAMETERS = {"run_date", "replay_year", "code_version", "warehouse_url", "artifact_root",
+DAILY_PARAMETERS = {"run_date", "replay_year", "code_version", "warehouse_url", "tracking_uri",
                     "window", "validate", "train", "evaluate", "promote"}  # fmt: skip
-INFERENCE_PARAMETERS = {"run_date", "replay_year", "warehouse_url", "artifact_root", "window", "validate"}
+INFERENCE_PARAMETERS = {
+    "run_date",
+    "replay_year",
+    "code_version",
+    "warehouse_url",
+    "tracking_uri",
+    "window",
+    "validate",
+}
 
 
 def test_parameters_are_one_value_per_settings_group(compiled: dict[str, Any]) -> None:
     daily = compiled["daily"]["root"]["inputDefinitions"]["parameters"]
     assert set(daily) == DAILY_PARAMETERS
     assert set(compiled["inference"]["root"]["inputDefinitions"]["parameters"]) == INFERENCE_PARAMETERS
-    # A recurring run passes none of these: the scheduled day, the Secret's URL, the volume's artifact root.
+    # A recurring run passes none of these: the scheduled day, the Secret's URL, the tracking server's address.
     assert daily["run_date"]["defaultValue"] == ""
     assert daily["warehouse_url"]["defaultValue"] == ""
-    assert daily["artifact_root"]["defaultValue"] == pipeline.CLUSTER_ARTIFACT_ROOT
+    assert daily["tracking_uri"]["defaultValue"] == ""
     assert daily["replay_year"]["defaultValue"] == 0
     assert daily["train"]["parameterType"] == "STRUCT"
 
@@ -181,17 +212,17 @@ def test_no_warehouse_address_or_credential_in_the_compiled_yaml(compiled_text: 
 
 
 @pytest.mark.parametrize("name", pipeline.PIPELINES)
-def test_registry_tasks_mount_the_artifact_volume(compiled_text: dict[str, str], name: str) -> None:
+def test_every_task_reaches_the_tracking_server_and_none_mounts_a_volume(
+    compiled_text: dict[str, str], name: str
+) -> None:
+    """The registry is MLflow's, over HTTP: no ReadWriteMany volume, no shared files between tasks."""
     spec = next(yaml.safe_load_all(compiled_text[name]))
     platform = _platform(compiled_text[name])
     for task_name in _tasks(spec):
-        mounts = platform.get(_executor_of(spec, task_name), {}).get("pvcMount", [])
-        if task_name in REGISTRY_TASKS:
-            assert [(m["mountPath"], m["pvcNameParameter"]["runtimeValue"]["constant"]) for m in mounts] == [
-                ("/mnt/flights", "flights-artifacts")
-            ], task_name
-        else:
-            assert mounts == [], task_name
+        executor = _executor_of(spec, task_name)
+        assert "pvcMount" not in platform.get(executor, {}), task_name
+        env = spec["deploymentSpec"]["executors"][executor]["container"]["env"]
+        assert {"name": "MLFLOW_TRACKING_URI", "value": CLUSTER_TRACKING_URI} in env, task_name
 
 
 @pytest.mark.parametrize("name", pipeline.PIPELINES)
@@ -217,11 +248,18 @@ def test_run_date_comes_from_the_schedule_time_when_not_given(compiled: dict[str
     tasks = _tasks(spec)
     inputs = tasks[RUN_DATE_TASK]["inputs"]["parameters"]
     assert inputs["scheduled_time"]["runtimeValue"]["constant"] == "{{$.pipeline_job_schedule_time_utc}}"
-    assert inputs["run_date"]["componentInputParameter"] == "run_date"
-    assert inputs["replay_year"]["componentInputParameter"] == "replay_year"
+    # Inside the exit handler's group, the pipeline's parameters arrive as the group's inputs of the same name.
+    assert inputs["run_date"]["componentInputParameter"] == "pipelinechannel--run_date"
+    assert inputs["replay_year"]["componentInputParameter"] == "pipelinechannel--replay_year"
     assert tasks[RUN_DATE_TASK]["cachingOptions"].get("enableCache", False) is False
-    # ...and every stage takes the day from that task, never the raw parameter.
+    # ...and every stage takes the day, and the MLflow run to log into, from that task, never the raw parameter.
     for task_name, task in tasks.items():
-        if task_name != RUN_DATE_TASK:
-            run_date = task["inputs"]["parameters"]["run_date"]
-            assert run_date["taskOutputParameter"]["producerTask"] == RUN_DATE_TASK, task_name
+        if task_name in (RUN_DATE_TASK, EXIT_TASK):
+            continue
+        parameters = task["inputs"]["parameters"]
+        assert parameters["run_date"]["taskOutputParameter"] == {
+            "producerTask": RUN_DATE_TASK,
+            "outputParameterKey": "run_date",
+        }, task_name
+        if "tracking_run_id" in parameters:
+            assert parameters["tracking_run_id"]["taskOutputParameter"]["producerTask"] == RUN_DATE_TASK

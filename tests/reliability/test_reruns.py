@@ -24,14 +24,6 @@ from tests.support import tracking
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 NEXT_DAY = "2013-06-16"
-# components/evaluate/shell.py:151 and components/promote/shell.py:50,91 take ``serving.version`` from MLflow's SQL
-# store, which is an int (1), where their pydantic models want a str ("1"): a run with a champion fails in evaluate
-# (Evaluation.champion_version) or promote (Report.previous_champion / champion_version).
-INT_VERSION = pytest.mark.xfail(
-    strict=True,
-    reason="bug: MLflow's SQLite store returns ModelVersion.version as an int; evaluate/promote want a str "
-    "(components/evaluate/shell.py:151, components/promote/shell.py:50,91)",
-)
 
 
 def _rows(url: str, table: str, day: str) -> list[dict[str, Any]]:
@@ -46,7 +38,6 @@ def _run(state: State, day: str, pipeline_name: str, summary: Path) -> dict[str,
     return json.loads(summary.read_text())
 
 
-@INT_VERSION
 def test_a_day_rerun_after_a_later_day_is_identical_and_recorded(
     state: State, daily_run: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -88,12 +79,6 @@ def test_a_day_rerun_after_a_later_day_is_identical_and_recorded(
 SMALL = "window:\n  window_days: 14\n  holdout_days: 7\ntrain:\n  max_iter: 40\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bugs: the int version (see INT_VERSION), and components/cli/local.py:188 (and _remove_new, :134) find "
-    "a run's folder as 'new in runs/<day>/': with two runs of one day at once, each sees two (ValueError: too many "
-    "values to unpack), and a failing one deletes the other's folder",
-)
 def test_two_runs_of_the_same_day_at_once_leave_one_champion_and_every_decision(
     duckdb_seeded: Path, tmp_path: Path
 ) -> None:

@@ -19,7 +19,9 @@ from components.predict import shell as predict
 from components.promote import shell as promote
 from components.validate import shell as validate
 
-SETTINGS = Settings().with_overrides(warehouse_url="duckdb:////w/warehouse.duckdb", artifact_root="/a")
+SETTINGS = Settings().with_overrides(
+    warehouse_url="duckdb:////w/warehouse.duckdb", artifact_root="/a", tracking_uri="http://u:secret@mlflow:5000"
+)
 METRICS = {"roc_auc": 0.7636, "pr_auc": 0.662, "brier": 0.1809, "log_loss": 0.5}
 
 
@@ -34,7 +36,7 @@ def _reports(*, daily: bool, yesterday: bool) -> dict[str, StageReport]:
             masked_readings={"history": {"wind_speed": 1}}, quarantine_reasons={}, validation_report={},
         ),
         "predict": predict.Report(
-            model_version="20130615-abc", predictions=801, mean_p_disrupted=0.21,
+            model_version="3", model_role="challenger", predictions=801, mean_p_disrupted=0.21,
             predictions_path=Path("/p/predictions"),
             riskiest=[predict.RiskyFlight(flight_id="x", carrier="9E", flight=3523, origin="JFK", dest="ORD",
                                           sched_dep_time=950, p_disrupted=0.9612)],
@@ -47,13 +49,13 @@ def _reports(*, daily: bool, yesterday: bool) -> dict[str, StageReport]:
     }  # fmt: skip
     if daily:
         reports["evaluate"] = evaluate.Report(
-            challenger_version="20130615-abc", champion_version=None, holdout_rows=6615, threshold=0.35,
+            challenger_version="3", champion_version=None, holdout_rows=6615, threshold=0.35,
             metrics={"challenger": METRICS, "champion": None, "baseline": {**METRICS, "roc_auc": 0.679}},
             top_features={"temp": 0.03}, roc=evaluate.RocCurve(fpr=[0, 1], tpr=[0, 1], thresholds=[1, 0]),
             confusion=[[1, 2], [3, 4]], report=Path("/r/evaluate/report"),
         )  # fmt: skip
         reports["promote"] = promote.Report(
-            challenger="20130615-abc", promoted=True, reason="no champion yet", champion_version="20130615-abc",
+            challenger="3", promoted=True, reason="no champion yet", champion_version="3", champion_role="challenger",
             previous_champion=None,
         )  # fmt: skip
     return reports
@@ -71,7 +73,7 @@ def test_a_daily_summary_carries_every_stage_and_is_plain_json() -> None:
     assert summary["metrics"]["champion"] is None
     assert summary["metrics"]["baseline"]["roc_auc"] == 0.679
     assert summary["promotion"]["promoted"] is True
-    assert summary["model_version"] == "20130615-abc"
+    assert (summary["model_version"], summary["model_role"]) == ("3", "challenger")
     assert summary["monitoring"]["outcomes"]["flights"] == 790
     assert summary["outputs"]["report"] == "/r/evaluate/report.html"  # the name a browser renders
     assert (
@@ -103,12 +105,17 @@ def test_rendering_a_daily_summary() -> None:
         "  champion    (none yet)",
         "  baseline    ROC AUC 0.6790  PR AUC 0.6620  Brier 0.1809",
         "Decision: PROMOTED: no champion yet",
-        "Scored 801 flights with model 20130615-abc; riskiest:",
+        "Scored 801 flights with challenger model version 3; riskiest:",
         "  0.96  9E3523  JFK->ORD at 0950",
     ]
     assert "Monitoring: 2013-06-14 predictions vs outcomes: 790 flights, ROC AUC 0.6123, Brier 0.1500" in text
     assert "  drift: max PSI 6.443; drifted features: pressure, temp" in text
     assert "Report:      /r/evaluate/report.html" in text
+    # The tracking store without its password, and the alias the champion is served by.
+    assert text.splitlines()[-1] == (
+        "MLflow:      http://u:***@mlflow:5000 "
+        "(champion: models:/flight-disruption@champion; `make mlflow-ui` shows it)"
+    )
 
 
 def test_an_unknowable_auc_is_shown_as_such() -> None:

@@ -173,19 +173,3 @@ def test_component_with_a_bad_argument_is_one_line_and_exit_1(
     assert raised.value.code == 1
     assert f"{ERROR_MARK} bad request for the toy stage: train.seed" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
-
-
-@pytest.mark.parametrize(
-    ("run_date", "scheduled", "replay", "expected"),
-    [("2013-06-15", "", 0, "2013-06-15"), ("", "2026-12-01T06:00:00Z", 2013, "2013-12-01")],
-)
-def test_resolve_run_date_component(run_date: str, scheduled: str, replay: int, expected: str) -> None:
-    arguments = {"run_date": run_date, "scheduled_time": scheduled, "replay_year": replay}
-    assert stage.resolve_run_date_component(arguments) == expected
-
-
-def test_resolve_run_date_component_bad_date_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as raised:
-        stage.resolve_run_date_component({"run_date": "2013-13-01", "scheduled_time": "", "replay_year": 0})
-    assert raised.value.code == 1
-    assert f"{ERROR_MARK} run date '2013-13-01' is not a real date" in capsys.readouterr().err
