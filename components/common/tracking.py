@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
 SCHEMES = ("sqlite", "postgresql", "http", "https")
+# MLflow's UI opens an experiment of this kind on its runs table, not on the GenAI traces overview.
+KIND = {"mlflow.experimentKind": "custom_model_development"}
 ROLE_TAG = "role"  # "challenger" (trained by train) or "baseline" (the naive baseline, the empty registry's champion)
 FINGERPRINT_TAG = "fingerprint"
 SHA_TAG = "model_sha256"
@@ -149,7 +151,7 @@ def ensure_experiment(uri: str) -> str:
         if experiment is not None:
             return str(experiment.experiment_id)
         try:
-            return str(mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location(uri)))
+            return str(mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_location(uri), tags=KIND))
         except Exception:  # another process created it a moment ago
             experiment = mlflow.get_experiment_by_name(EXPERIMENT)
             if experiment is None:

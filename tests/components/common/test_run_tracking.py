@@ -46,6 +46,9 @@ def test_start_resolves_the_day_and_opens_its_run(
         expected, "inference", "abc123", "kfp-1",
     )  # fmt: skip
     assert json.loads(tags["images"]) == {"ingest": "r/ingest:t"}
+    # The MLflow UI opens the experiment on its runs table (model training), not on the GenAI overview.
+    experiment = tracking.client(uri).get_experiment(run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     # KFP hands whole numbers over as floats; the params are the settings as the config types them.
     assert run.data.params == {"window.window_days": "90", "window.holdout_days": "7",
                                "validate.max_quarantine_share": "0.02"}  # fmt: skip
