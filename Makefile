@@ -57,9 +57,8 @@ backfill: backfill-usage $(if $(filter local docker,$(RUNNER)),seed,install) ## 
 	$(RUN) python pipeline.py backfill --config $(CONFIG) --start $(START) --end $(END) --runner $(RUNNER) \
 	    $(if $(filter kfp,$(RUNNER)),--replay-year $(REPLAY_YEAR))
 
-rollback: install ## Move the champion alias back to the previous champion (TO=VERSION: a named one; REASON= required)
-	@test -n "$(REASON)" || { echo 'usage: make rollback REASON="why" [TO=VERSION]' >&2; exit 2; }
-	$(RUN) python pipeline.py rollback --config $(CONFIG) --reason "$(REASON)" $(if $(TO),--to $(TO))
+rollback: install ## Move the champion alias back to the previous champion (TO=VERSION: a named one; REASON="why")
+	$(RUN) python pipeline.py rollback --config $(CONFIG) $(if $(REASON),--reason "$(REASON)") $(if $(TO),--to $(TO))
 
 compile: install ## Compile both pipelines to PIPELINES_DIR
 	$(RUN) python pipeline.py compile --config $(CONFIG) --output $(PIPELINES_DIR)

@@ -149,7 +149,11 @@ def build_parser(prog: str = "pipeline.py") -> argparse.ArgumentParser:
         "rollback", parents=common, help="move the champion alias back to the previous champion, or to --to VERSION"
     )
     rollback.add_argument("--to", metavar="VERSION", help="a registered version (default: the previous champion)")
-    rollback.add_argument("--reason", required=True, help="why: recorded with the rollback, with who asked")
+    rollback.add_argument(
+        "--reason",
+        default="no reason given",
+        help="why: recorded with who asked (default: %(default)s)",
+    )
     rollback.add_argument("--artifact-root", help="a folder (default: artifact_root from the config)")
     rollback.add_argument("--tracking-uri", help="MLflow tracking store (default: as for run)")
     _config(rollback)

@@ -370,3 +370,9 @@ def test_rollback_without_a_tracking_store_is_one_line_and_creates_nothing(
     store = tracking.local_uri(tmp_path / "a").removeprefix("sqlite:///")
     _assert_one_line_error(code, stderr, f"no tracking store at {store}: run the daily pipeline first (make run)")
     assert not (tmp_path / "a").exists()
+
+
+def test_rollback_with_an_empty_reason_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, stderr = _run(["rollback", "--reason", " ", "--artifact-root", str(tmp_path / "a")], capsys)
+    _assert_one_line_error(code, stderr, "--reason is empty: say why you roll back (it is recorded with the rollback)")
+    assert not (tmp_path / "a").exists()
