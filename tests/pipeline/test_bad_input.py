@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 import pipeline
+from tests.support import tracking
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -213,7 +214,8 @@ def test_config_file_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 def test_too_many_bad_rows_fail_before_training_and_write_nothing(
     warehouse_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A stage failing mid-run: its one-line error reaches the CLI, and no store changes."""
+    """A stage failing mid-run: its one-line error reaches the CLI, and no store changes but the tracking store's
+    record of the attempt: one MLflow run, marked FAILED (MLflow keeps failed runs), no model, no run folder."""
     with duckdb.connect(str(warehouse_copy)) as connection:  # ~10% of flights get an impossible distance
         connection.execute("UPDATE flights SET distance = -1 WHERE flight % 10 = 0")
     artifacts = tmp_path / "artifacts"
@@ -237,7 +239,11 @@ def test_too_many_bad_rows_fail_before_training_and_write_nothing(
         r"\(full log: .+\.log\)",
         line,
     ), line
-    assert not artifacts.exists()
+    assert sorted(p.name for p in artifacts.iterdir()) == ["mlflow"]  # no run folder, no half-written artifact
+    uri = tracking.local_uri(artifacts)
+    assert [(r.info.run_name, r.info.status) for r in tracking.runs(uri)] == [("2013-07-01", "FAILED")]
+    assert tracking.versions(uri) == []
+    assert tracking.champion(uri) is None
     assert not _has_predictions_table(warehouse_copy)
     Path(line.rsplit("(full log: ", 1)[1].rstrip(")")).unlink()
 
