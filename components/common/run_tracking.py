@@ -71,7 +71,7 @@ def log_validation(arguments: Mapping[str, Any]) -> None:
 def finish(arguments: Mapping[str, Any]) -> str:
     """The exit task's body: the run's final state, as KFP reports it, onto the MLflow run."""
     status = arguments["status"]
-    state = status.get("state") if isinstance(status, Mapping) else getattr(status, "state", "")
+    state = status["state"]  # the exit task hands over {"state": PipelineTaskFinalStatus.state}
     succeeded = str(state).upper() == "SUCCEEDED"
     try:
         uri = tracking.resolve_tracking_uri(arguments["tracking_uri"])

@@ -363,19 +363,18 @@ def register_saved(uri: str, run_id: str, saved: SavedModel, key: str, tags: Map
 
 def version(uri: str, number: str) -> ModelVersion:
     """One version of the registered model; a missing one is one line."""
-    from mlflow.exceptions import MlflowException
 
     mlflow = client(uri)
     try:
         with translated(uri):
             return mlflow.get_model_version(REGISTERED_MODEL, number)
+    except TransientError:
+        raise  # an unreachable server is not a missing version
     except PipelineError:
         raise PipelineError(
             f"model {REGISTERED_MODEL} has no version {number!r} in {shown(uri)}: "
             "list them with `make mlflow-ui` (Models tab)"
         ) from None
-    except MlflowException:  # pragma: no cover - translated() turns these into PipelineError
-        raise
 
 
 def champion(uri: str) -> ModelVersion | None:
