@@ -26,6 +26,8 @@ HEAVY = ("duckdb", "adbc_driver_postgresql", "adbc_driver_manager", "pyarrow", "
         (("components.train.shell", "components.predict.shell", "components.promote.shell"), ("mlflow",)),
         # The promote image has no scikit-learn: promote reads evaluate's hand-over, not its shell.
         (("components.promote.shell", "components.common.run_tracking"), ("sklearn", "matplotlib", "duckdb")),
+        # Monitor starts fast: its checks are numpy and pandas (about 3 s of start-up saved).
+        (("components.monitor.shell",), ("sklearn", "scipy", "matplotlib", "mlflow")),
     ],
 )
 def test_light_modules_import_no_driver_or_ml_library(modules: tuple[str, ...], heavy: tuple[str, ...]) -> None:

@@ -57,8 +57,8 @@ def summarize(pipeline: str, run_date: str, reports: Mapping[str, StageReport], 
         "predictions": predict.predictions,
         "riskiest": [flight.model_dump() for flight in predict.riskiest],
         "monitoring": {
-            "drift_max_psi": monitor.drift_max_psi,
-            "drifted_features": monitor.drifted_features,
+            "alerts": [alert.model_dump() for alert in monitor.alerts],
+            "checked_statistics": monitor.checked_statistics,
             "outcomes_date": monitor.yesterday_date.isoformat(),
             "outcomes": monitor.yesterday.model_dump(mode="json") if monitor.yesterday else None,
         },
@@ -90,9 +90,10 @@ def _monitoring_lines(monitoring: Mapping[str, Any]) -> list[str]:
         )
     else:
         first = f"Monitoring: {monitoring['outcomes_date']} was not scored, nothing to check yet"
-    drifted = ", ".join(monitoring["drifted_features"]) or "none"
-    psi = f"{monitoring['drift_max_psi']:.3f}" if monitoring["drift_max_psi"] is not None else "n/a"
-    return [first, f"  drift: max PSI {psi}; drifted features: {drifted}"]
+    alerts = monitoring["alerts"]
+    if not alerts:
+        return [first, f"  alerts: none ({monitoring['checked_statistics']} statistics of the day checked)"]
+    return [first] + [f"  {alert['kind']} alert: {alert['message']}" for alert in alerts]
 
 
 def render_summary(summary: Mapping[str, Any]) -> str:

@@ -34,7 +34,8 @@ NUMERIC_FEATURES = (
     "weather_known",
 )
 FEATURE_COLUMNS = CATEGORICAL_FEATURES + NUMERIC_FEATURES
-_WEATHER = ("temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib")
+# Day-level inputs: every flight leaving an airport in the same hour shares one reading (monitor judges them by day).
+WEATHER_FEATURES = ("temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib")
 
 
 def clock_to_minutes(clock: pd.Series) -> pd.Series:
@@ -66,7 +67,7 @@ def build_features(flights: pd.DataFrame) -> pd.DataFrame:
             "plane_age_years": flight_date.dt.year.astype("float64") - flights["plane_year"].astype("float64"),
             "plane_engines": flights["plane_engines"].astype("float64"),
             "plane_seats": flights["plane_seats"].astype("float64"),
-            **{column: flights[column].astype("float64") for column in _WEATHER},
+            **{column: flights[column].astype("float64") for column in WEATHER_FEATURES},
             "weather_known": flights["temp"].notna().astype("float64"),
         },
         index=flights.index,

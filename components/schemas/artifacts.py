@@ -165,8 +165,22 @@ class LabelledFeatures(FeatureFrame):
 
 
 class Drift(StrictModel):
-    """Population stability of each feature of the day against the champion's training window."""
+    """Every statistic of every monitored input of the day, with its bounds from the champion's training window.
 
-    feature: Series[str] = pa.Field(unique=True)
-    psi: Series[float] = pa.Field(ge=0)
-    drifted: Series[bool]
+    One row per input and check (``components.monitor.checks``): ``low``/``high`` are NaN where a side has no bound;
+    ``alert`` says the value is outside them.
+    """
+
+    input: Series[str]
+    level: Series[str] = pa.Field(isin=["flight", "day"])
+    kind: Series[str] = pa.Field(isin=["drift", "quality"])
+    check: Series[str]
+    value: Series[float]
+    low: Series[float] = pa.Field(nullable=True)
+    high: Series[float] = pa.Field(nullable=True)
+    alert: Series[bool]
+
+    @pa.dataframe_check
+    @classmethod
+    def one_row_per_input_and_check(cls, frame: pd.DataFrame) -> pd.Series:
+        return ~frame.duplicated(["input", "check"], keep=False)

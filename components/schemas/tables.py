@@ -33,13 +33,19 @@ class Predictions(StrictModel):
 
 
 class MonitoringHistory(StrictModel):
-    """The ``flight_monitoring`` table: one row per scored day (drift, and the day before checked)."""
+    """The ``flight_monitoring`` table: one row per scored day (its alerts, and the day before checked).
+
+    ``alerts`` is the day's alerts as a JSON list (``components.monitor.checks.Alert``), with their counts by kind.
+    They are nullable for a table created before alerts were recorded: its old rows have none (see ``add_columns_sql``).
+    """
 
     run_date: Series[pd.Timestamp] = pa.Field(unique=True)
     model_version: Series[str]
     scored_flights: Series[int] = pa.Field(ge=0)
-    drift_max_psi: Series[float] = pa.Field(nullable=True, ge=0)
-    drifted_features: Series[str] = pa.Field(nullable=True)
+    alerts: Series[str] = pa.Field(nullable=True)
+    alerts_drift: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    alerts_quality: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
+    alerts_outcome: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
     checked_date: Series[pd.Timestamp] = pa.Field(nullable=True)
     checked_flights: Series[pd.Int64Dtype] = pa.Field(nullable=True, ge=0)
     checked_roc_auc: Series[float] = pa.Field(nullable=True, ge=0, le=1)
@@ -96,6 +102,20 @@ def create_table_sql(name: str) -> str:
     lines = [f"    {column} {sql}{'' if nullable else ' NOT NULL'}" for column, sql, _, nullable in _types(table)]
     lines.append(f"    PRIMARY KEY ({', '.join(table.primary_key)})")
     return f"CREATE TABLE IF NOT EXISTS {table.name} (\n" + ",\n".join(lines) + "\n)"
+
+
+def add_columns_sql(name: str, present: list[str]) -> list[str]:
+    """``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` for each of the model's columns a table created by older code lacks.
+
+    Both backends run it as it is; an added column is nullable (the table's old rows have no value) and its old rows
+    read NULL. Columns the model no longer has stay, and are left NULL by new rows (they must be nullable).
+    """
+    table = TABLES[name]
+    return [
+        f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {column} {sql}"
+        for column, sql, _, _ in _types(table)
+        if column not in present
+    ]
 
 
 def arrow_schema(name: str) -> pyarrow.Schema:

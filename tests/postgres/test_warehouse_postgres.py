@@ -12,14 +12,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from components.common.errors import PipelineError
+from components.common.warehouse.connection import session
 from components.common.warehouse.reads import count_flights_on, flight_date_range, query_arrow, read_table_rows
 from components.common.warehouse.seed import seed_warehouse
 from components.common.warehouse.url import parse_warehouse_url
 from components.common.warehouse.writes import replace_day_rows
-from components.contracts import PREDICTIONS_TABLE
+from components.contracts import MONITORING_TABLE, PREDICTIONS_TABLE
 from components.ingest.shell import write_history
 from tests.support.postgres import PostgresServer
-from tests.support.tables import predictions
+from tests.support.tables import OLD_MONITORING_DDL, OLD_MONITORING_ROW, monitoring_row, predictions
 
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2013, 6, 15)
@@ -170,3 +171,17 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_a_monitoring_table_made_by_older_code_gets_the_new_columns(postgres_warehouse: str) -> None:
+    with session(postgres_warehouse, read_only=False) as opened, opened.connection.cursor() as cursor:
+        cursor.execute(OLD_MONITORING_DDL)
+        cursor.execute(OLD_MONITORING_ROW)
+        opened.connection.commit()
+
+    for _ in range(2):  # the second write finds the columns already there
+        replace_day_rows(postgres_warehouse, MONITORING_TABLE, DAY, monitoring_row(DAY, '[{"kind": "drift"}]'))
+
+    rows = sorted(read_table_rows(postgres_warehouse, MONITORING_TABLE).to_pylist(), key=lambda row: row["run_date"])
+    shown = [(str(r["run_date"]), r["drift_max_psi"], r["alerts"], r["alerts_quality"]) for r in rows]
+    assert shown == [("2013-06-14", 6.44, None, None), ("2013-06-15", None, '[{"kind": "drift"}]', 0)]

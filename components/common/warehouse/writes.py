@@ -1,7 +1,9 @@
 """Write-back: one day's rows of a pipeline table replaced in one transaction, so a rerun replaces, never duplicates.
 
 The tables' DDL comes from their pandera models (:mod:`components.schemas.tables`), so the table, the artifact and
-the frame that fills it can't disagree.
+the frame that fills it can't disagree. A table created by older code gets the model's new columns
+(``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``, nullable, on both backends) before its first write; the columns the
+model dropped stay, NULL in new rows.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pyarrow as pa
 
 from components.common.warehouse.connection import Session, session
 from components.common.warehouse.retries import with_retries
-from components.schemas.tables import TABLES, create_table_sql
+from components.schemas.tables import TABLES, add_columns_sql, create_table_sql
 
 
 def _replace_postgres(opened: Session, table: str, day_column: str, day: dt.date, rows: pa.Table) -> None:
@@ -27,7 +29,11 @@ def _replace_postgres(opened: Session, table: str, day_column: str, day: dt.date
             cursor.execute("SELECT pg_advisory_xact_lock($1)", [lock_key])
             cursor.execute(create_table_sql(table))
             cursor.execute(f"SELECT * FROM {table} LIMIT 0")
-            schema = pa.schema([field.remove_metadata() for field in cursor.fetch_arrow_table().schema])
+            for statement in add_columns_sql(table, cursor.fetch_arrow_table().schema.names):
+                cursor.execute(statement)
+            cursor.execute(f"SELECT * FROM {table} LIMIT 0")
+            present = [field.remove_metadata() for field in cursor.fetch_arrow_table().schema]
+            schema = pa.schema([field for field in present if field.name in rows.column_names])
             cursor.execute(f"DELETE FROM {table} WHERE {day_column} = $1", [day])
             if rows.num_rows:
                 cursor.adbc_ingest(table, rows.select(schema.names).cast(schema), mode="append")
@@ -41,6 +47,9 @@ def _replace_postgres(opened: Session, table: str, day_column: str, day: dt.date
 def _replace_duckdb(opened: Session, table: str, day_column: str, day: dt.date, rows: pa.Table) -> None:
     connection = opened.connection
     connection.execute(create_table_sql(table))
+    present = [column[0] for column in connection.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    for statement in add_columns_sql(table, present):
+        connection.execute(statement)
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute(f"DELETE FROM {table} WHERE {day_column} = ?", [day])

@@ -15,6 +15,7 @@ from components.common.stage import StageReport
 from components.evaluate import shell as evaluate
 from components.ingest import shell as ingest
 from components.monitor import shell as monitor
+from components.monitor.checks import Alert
 from components.predict import shell as predict
 from components.promote import shell as promote
 from components.validate import shell as validate
@@ -23,6 +24,8 @@ SETTINGS = Settings().with_overrides(
     warehouse_url="duckdb:////w/warehouse.duckdb", artifact_root="/a", tracking_uri="http://u:secret@mlflow:5000"
 )
 METRICS = {"roc_auc": 0.7636, "pr_auc": 0.662, "brier": 0.1809, "log_loss": 0.5}
+ALERT = Alert(kind="quality", input="temp", check="off_grid_share", value=0.97, bound=0.02,
+              message="temp: 97.0% of the values are off the training window's grid of readings")  # fmt: skip
 
 
 def _reports(*, daily: bool, yesterday: bool) -> dict[str, StageReport]:
@@ -42,7 +45,7 @@ def _reports(*, daily: bool, yesterday: bool) -> dict[str, StageReport]:
                                           sched_dep_time=950, p_disrupted=0.9612)],
         ),
         "monitor": monitor.Report(
-            drift_max_psi=6.4427, drifted_features=["pressure", "temp"], yesterday_date=dt.date(2013, 6, 14),
+            alerts=[ALERT] if yesterday else [], checked_statistics=92, yesterday_date=dt.date(2013, 6, 14),
             yesterday=monitor.Outcomes(date=dt.date(2013, 6, 14), model_version="v0", flights=790, observed_rate=0.2,
                                        mean_predicted=0.25, roc_auc=0.61234, brier=0.15) if yesterday else None,
         ),
@@ -75,6 +78,7 @@ def test_a_daily_summary_carries_every_stage_and_is_plain_json() -> None:
     assert summary["promotion"]["promoted"] is True
     assert (summary["model_version"], summary["model_role"]) == ("3", "challenger")
     assert summary["monitoring"]["outcomes"]["flights"] == 790
+    assert summary["monitoring"]["alerts"] == [ALERT.model_dump()]
     assert summary["outputs"]["report"] == "/r/evaluate/report.html"  # the name a browser renders
     assert (
         summary["outputs"]["predictions_table"]
@@ -91,6 +95,7 @@ def test_an_inference_summary_has_no_metrics_decision_or_report() -> None:
     assert "Decision" not in text
     assert "Report:" not in text
     assert "Monitoring: 2013-06-14 was not scored, nothing to check yet" in text
+    assert "  alerts: none (92 statistics of the day checked)" in text
 
 
 def test_rendering_a_daily_summary() -> None:
@@ -109,7 +114,15 @@ def test_rendering_a_daily_summary() -> None:
         "  0.96  9E3523  JFK->ORD at 0950",
     ]
     assert "Monitoring: 2013-06-14 predictions vs outcomes: 790 flights, ROC AUC 0.6123, Brier 0.1500" in text
-    assert "  drift: max PSI 6.443; drifted features: pressure, temp" in text
+    lines = text.splitlines()
+    monitoring = lines.index(
+        "Monitoring: 2013-06-14 predictions vs outcomes: 790 flights, ROC AUC 0.6123, Brier 0.1500"
+    )
+    assert (
+        lines[monitoring + 1]
+        == "  quality alert: temp: 97.0% of the values are off the training window's grid of readings"
+    )
+    assert lines[monitoring + 2].startswith("Report:")  # one line per alert
     assert "Report:      /r/evaluate/report.html" in text
     # The tracking store without its password, and the alias the champion is served by.
     assert text.splitlines()[-1] == (

@@ -24,9 +24,9 @@ from components.common.warehouse.seed import seed_warehouse
 from components.common.warehouse.sql import bind, inline, read_sql
 from components.common.warehouse.url import parse_warehouse_url, resolve_warehouse_url
 from components.common.warehouse.writes import replace_day_rows
-from components.contracts import SOURCE_TABLES
+from components.contracts import MONITORING_TABLE, SOURCE_TABLES
 from components.schemas import HistoryFlights
-from tests.support.tables import predictions
+from tests.support.tables import OLD_MONITORING_DDL, OLD_MONITORING_ROW, monitoring_row, predictions
 
 FLIGHTS_CSV = """\
 year,month,day,dep_time,sched_dep_time,dep_delay,arr_time,sched_arr_time,arr_delay,carrier,flight,tailnum,origin,dest,air_time,distance,hour,minute,time_hour
@@ -449,3 +449,22 @@ def test_a_malformed_url_never_shows_its_password() -> None:
 
     assert "s3cret" not in str(raised.value)
     assert str(raised.value).startswith("warehouse URL 'postgresql://flights:***@/' needs a host")
+
+
+def test_a_monitoring_table_made_by_older_code_gets_the_new_columns(seeded_url: str) -> None:
+    path = parse_warehouse_url(seeded_url).path
+    assert path is not None
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(OLD_MONITORING_DDL)
+        connection.execute(OLD_MONITORING_ROW)
+    day = dt.date(2013, 6, 15)
+
+    replace_day_rows(seeded_url, MONITORING_TABLE, day, monitoring_row(day, '[{"kind": "quality"}]', quality=1))
+    replace_day_rows(seeded_url, MONITORING_TABLE, day, monitoring_row(day, '[{"kind": "quality"}]', quality=1))
+
+    with connect(seeded_url) as connection:
+        rows = connection.execute(
+            "SELECT CAST(run_date AS VARCHAR), drift_max_psi, alerts, alerts_quality FROM flight_monitoring "
+            "ORDER BY run_date"
+        ).fetchall()
+    assert rows == [("2013-06-14", 6.44, None, None), ("2013-06-15", None, '[{"kind": "quality"}]', 1)]

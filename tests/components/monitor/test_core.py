@@ -1,8 +1,6 @@
-"""Monitoring: drift against the training profile, and a day's predictions against what happened."""
+"""Monitoring's core: a day's predictions against what happened (ROC AUC and Brier without scikit-learn at run time)."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
@@ -11,71 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from components.features.core import CATEGORICAL_FEATURES
-from components.features.profile import (
-    CALENDAR_FEATURES,
-    DRIFT_PSI,
-    MONITORED_NUMERIC,
-    population_stability,
-    profile_features,
-)
 from components.monitor.core import brier_score, check_outcomes, roc_auc
-
-
-def test_profile_covers_monitored_features_but_not_the_calendar(history_features: pd.DataFrame) -> None:
-    profile = profile_features(history_features)
-
-    assert profile["rows"] == len(history_features)
-    assert set(profile["numeric"]) == set(MONITORED_NUMERIC)
-    assert not set(CALENDAR_FEATURES) & set(profile["numeric"])
-    assert set(profile["categorical"]) == set(CATEGORICAL_FEATURES)
-    for column, numeric in profile["numeric"].items():
-        assert sum(numeric["shares"]) == pytest.approx(1.0), column
-        assert len(numeric["shares"]) == len(numeric["edges"]) + 1, column
-    assert sum(profile["categorical"]["origin"].values()) == pytest.approx(1.0)
-    assert "(missing)" in profile["categorical"]["plane_type"]  # unknown planes are a category of their own
-
-
-def test_same_data_has_no_drift(history_features: pd.DataFrame) -> None:
-    reference = json.loads(json.dumps(profile_features(history_features)))  # as the registry stores it
-
-    drift = population_stability(reference, history_features)
-
-    assert list(drift.columns) == ["feature", "psi", "drifted"]
-    assert set(drift["feature"]) == set(MONITORED_NUMERIC) | set(CATEGORICAL_FEATURES)
-    assert drift["psi"].abs().max() < 1e-12
-    assert not drift["drifted"].any()
-
-
-def test_a_shifted_feature_drifts_and_comes_first(history_features: pd.DataFrame) -> None:
-    reference = profile_features(history_features)
-    warmer = history_features.assign(temp=history_features["temp"] + 30)
-
-    drift = population_stability(reference, warmer)
-
-    assert drift.loc[0, "feature"] == "temp"
-    assert drift.loc[0, "psi"] > 5 * DRIFT_PSI
-    assert drift["drifted"].tolist() == [True] + [False] * (len(drift) - 1)
-
-
-def test_a_new_category_drifts(history_features: pd.DataFrame) -> None:
-    reference = profile_features(history_features)
-    new_airline = history_features.assign(carrier="ZZ")
-
-    drift = population_stability(reference, new_airline).set_index("feature")
-
-    assert drift.loc["carrier", "drifted"]
-    assert drift.drop(index="carrier")["psi"].max() < 1e-12
-
-
-def test_the_calendar_never_drifts(history_features: pd.DataFrame) -> None:
-    reference = profile_features(history_features)
-    one_weekday = history_features.assign(**dict.fromkeys(CALENDAR_FEATURES, 0.0))
-
-    drift = population_stability(reference, one_weekday)
-
-    assert not set(CALENDAR_FEATURES) & set(drift["feature"])
-    assert not drift["drifted"].any()
 
 
 def _predictions(p_disrupted: dict[str, float]) -> pd.DataFrame:
