@@ -21,6 +21,9 @@ from kfp import dsl, kubernetes
 from components import kfp_components as c
 from components.common.config import Settings
 from components.common.deployment import (
+    ALERT_WEBHOOK_ENV,
+    ALERTS_SECRET,
+    ALERTS_SECRET_KEY,
     CLUSTER_TRACKING_URI,
     STAGES,
     TRACKING_URI_ENV,
@@ -121,9 +124,14 @@ def _start(build: Build, pipeline: str, **values: Any) -> Run:
 
 
 def _finish(build: Build, tracking_uri: Any) -> Any:
-    """The exit task: marks the MLflow run FINISHED or FAILED, whatever happened to the other tasks."""
+    """The exit task: marks the MLflow run FINISHED or FAILED, whatever happened to the other tasks, then posts how
+    the run ended, and the monitor's alerts (read from the MLflow run), to the alert webhook. On a cluster its URL
+    is the optional Secret's (no Secret: nothing sent); it is never a parameter, which the KFP UI would show."""
     task = c.finish_run(tracking_uri=tracking_uri, kfp_run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
-    return _stage(build, "close the MLflow run", task)
+    kubernetes.use_secret_as_env(
+        task, secret_name=ALERTS_SECRET, secret_key_to_env={ALERTS_SECRET_KEY: ALERT_WEBHOOK_ENV}, optional=True
+    )
+    return _stage(build, "close the MLflow run, send the alerts", task)
 
 
 def _head(build: Build, run: Run, warehouse_url: Any, window: Any, validate: Any) -> Any:
@@ -187,8 +195,9 @@ def build_daily_pipeline(build: Build) -> Any:
         """1. resolve the day and open its MLflow run; 2. ingest it and the window before it (SQL); 3. validate
         (pandera, quarantine); 4. features; 5. train and register the challenger; 6. evaluate it against the
         champion and a baseline; 7. promote under the written policy; 8. score the day with the champion;
-        9. monitor; then close the MLflow run, FINISHED or FAILED. An empty run_date means the recurring run's
-        scheduled day; an empty warehouse_url the Secret's; an empty tracking_uri $MLFLOW_TRACKING_URI."""
+        9. monitor; then close the MLflow run, FINISHED or FAILED, and tell the alert webhook (if one is set). An
+        empty run_date means the recurring run's scheduled day; an empty warehouse_url the Secret's; an empty
+        tracking_uri $MLFLOW_TRACKING_URI."""
         with dsl.ExitHandler(_finish(build, tracking_uri), name="tracked run"):
             run = _start(
                 build, "daily", run_date=run_date, replay_year=replay_year, tracking_uri=tracking_uri,
@@ -239,7 +248,8 @@ def build_inference_pipeline(build: Build) -> Any:
         validate: dict = groups["validate"],
     ) -> None:
         """1. resolve the day and open its MLflow run; 2. ingest it and the window before it; 3. validate;
-        4. features; 5. score the day with the current champion; 6. monitor; then close the MLflow run."""
+        4. features; 5. score the day with the current champion; 6. monitor; then close the MLflow run
+        and tell the alert webhook (if one is set)."""
         with dsl.ExitHandler(_finish(build, tracking_uri), name="tracked run"):
             run = _start(
                 build, "inference", run_date=run_date, replay_year=replay_year, tracking_uri=tracking_uri,

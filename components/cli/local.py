@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from kfp import local
 
 from components.common.config import Settings
-from components.common.deployment import STAGES, StageImages
+from components.common.deployment import ALERT_WEBHOOK_ENV, STAGES, StageImages
 from components.common.errors import PipelineError
 from components.common.stage import ERROR_MARK
 
@@ -62,6 +62,22 @@ def _project_python_first() -> Iterator[None]:
         yield
     finally:
         os.environ["PATH"] = original
+
+
+@contextlib.contextmanager
+def _alert_webhook(url: str) -> Iterator[None]:
+    """The config's alert webhook as $FLIGHTS_ALERT_WEBHOOK_URL for the run's tasks (the exit task reads it; the
+    docker runner forwards it), for the run only. Never a parameter: it is a secret. Empty: the environment's own."""
+    original = os.environ.get(ALERT_WEBHOOK_ENV)
+    if url:
+        os.environ[ALERT_WEBHOOK_ENV] = url
+    try:
+        yield
+    finally:
+        if original is None:
+            os.environ.pop(ALERT_WEBHOOK_ENV, None)
+        else:
+            os.environ[ALERT_WEBHOOK_ENV] = original
 
 
 def _outermost(folders: list[Path]) -> list[Path]:
@@ -161,7 +177,13 @@ def run_once(
     log_file = tempfile.NamedTemporaryFile("w", prefix=f"flight-delay-{run_date}-", suffix=".log", delete=False)  # noqa: SIM115
     # kfp.local makes a workspace folder per init and never removes it: give it one that goes away.
     workspace = tempfile.TemporaryDirectory(prefix="kfp-workspace-")
-    with log_file, workspace, _project_python_first(), _quiet_kfp_warnings():
+    with (
+        log_file,
+        workspace,
+        _alert_webhook(settings.alert_webhook_url),
+        _project_python_first(),
+        _quiet_kfp_warnings(),
+    ):
         local.init(
             runner=(
                 local.DockerRunner(**docker_run_arguments(settings))

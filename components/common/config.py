@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from components.common.alerts import is_webhook_url
 from components.common.errors import PipelineError
 
 
@@ -78,12 +79,22 @@ class Settings(_Frozen):
     # MLflow's tracking store and registry; empty: a SQLite file under the artifact root (the embedded default).
     tracking_uri: str = ""
     default_date: dt.date = dt.date(2013, 6, 15)
+    # Where the exit task posts how each run ended, and its alerts (components/common/alerts.py); empty: nowhere (or
+    # $FLIGHTS_ALERT_WEBHOOK_URL). A secret: never a pipeline parameter, never shown (repr=False, not in messages).
+    alert_webhook_url: str = Field("", repr=False)
     window: WindowSettings = WindowSettings()
     validate_: ValidateSettings = Field(ValidateSettings(), alias="validate")
     train: TrainSettings = TrainSettings()
     evaluate: EvaluateSettings = EvaluateSettings()
     promote: PromoteSettings = PromoteSettings()
     images: ImageSettings = ImageSettings()
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook_is_http(cls, url: str) -> str:
+        if url and not is_webhook_url(url):
+            raise ValueError("must be empty or an http(s):// URL with a host (the value is not shown: it is a secret)")
+        return url
 
     def stage_groups(self) -> dict[str, dict[str, Any]]:
         """The settings groups the stages take, by their config key: each crosses KFP as one typed value."""

@@ -14,6 +14,11 @@ STAGES = ("ingest", "validate", "features", "train", "evaluate", "promote", "pre
 # The Secret that holds the warehouse URL (key `url`) on a cluster, and the variable the stages read it from.
 WAREHOUSE_SECRET = "flights-warehouse"
 WAREHOUSE_URL_ENV = "FLIGHTS_WAREHOUSE_URL"
+# The optional Secret with the alert webhook's URL (key `webhook-url`), and the variable the exit task reads it from
+# (locally the CLI sets it from the config's alert_webhook_url). Unset: no alert is sent.
+ALERTS_SECRET = "flights-alerts"
+ALERTS_SECRET_KEY = "webhook-url"
+ALERT_WEBHOOK_ENV = "FLIGHTS_ALERT_WEBHOOK_URL"
 # MLflow: the experiment every run is tracked in, the registered model, the champion's alias, and where stage pods
 # reach the tracking server on a cluster (the Service `flights-mlflow` of k8s/mlflow, in KFP's namespace).
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"

@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 from components.common.deployment import (
+    ALERTS_SECRET,
+    ALERTS_SECRET_KEY,
     CLUSTER_TRACKING_URI,
     MLFLOW_PORT,
     MLFLOW_SECRET,
@@ -120,6 +122,17 @@ def test_secret_template_is_valid_and_never_applied(folder: str, name: str) -> N
     for kustomization in K8S.rglob("kustomization.yaml"):
         content = yaml.safe_dump(yaml.safe_load(kustomization.read_text()))  # without the comments
         assert "secret.template" not in content, f"{kustomization} applies the template"
+
+
+def test_alerts_secret_template_is_the_one_the_exit_task_reads() -> None:
+    """The optional alerts Secret: its name and key are pipeline.py's; a placeholder only, never applied."""
+    template = K8S / "alerts" / "secret.template.yaml"
+    secret = yaml.safe_load(template.read_text())
+    assert (secret["kind"], secret["metadata"]["name"]) == ("Secret", ALERTS_SECRET)
+    assert set(secret["stringData"]) == {ALERTS_SECRET_KEY}
+    assert "REPLACE-WITH-YOUR-WEBHOOK-PATH" in secret["stringData"][ALERTS_SECRET_KEY]
+    assert_valid(template, 1)
+    assert not (K8S / "alerts" / "kustomization.yaml").exists()
 
 
 @pytest.mark.parametrize("directory", KUSTOMIZATIONS)

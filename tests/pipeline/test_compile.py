@@ -195,13 +195,44 @@ def test_warehouse_url_reaches_exactly_the_warehouse_tasks_from_the_secret(
     platform = _platform(compiled_text[name])
     for task_name in _tasks(spec):
         config = platform.get(_executor_of(spec, task_name), {})
-        secrets = config.get("secretAsEnv", [])
+        secrets = [s for s in config.get("secretAsEnv", []) if s["secretName"] != "flights-alerts"]
         if task_name in WAREHOUSE_TASKS:
             assert len(secrets) == 1, task_name
             assert secrets[0]["secretName"] == "flights-warehouse"
             assert secrets[0]["keyToEnv"] == [{"secretKey": "url", "envVar": "FLIGHTS_WAREHOUSE_URL"}]
         else:
             assert secrets == [], f"{task_name} has no business with the warehouse"
+
+
+@pytest.mark.parametrize("name", pipeline.PIPELINES)
+def test_only_the_exit_task_reads_the_alert_webhook_from_its_optional_secret(
+    compiled_text: dict[str, str], name: str
+) -> None:
+    """The webhook's URL is a credential: an optional Secret's key as $FLIGHTS_ALERT_WEBHOOK_URL of the exit task
+    (no Secret, no alert, the run unchanged), never a parameter, which the KFP UI would show."""
+    spec = next(yaml.safe_load_all(compiled_text[name]))
+    platform = _platform(compiled_text[name])
+    for task_name in _tasks(spec):
+        secrets = platform.get(_executor_of(spec, task_name), {}).get("secretAsEnv", [])
+        alerts = [s for s in secrets if s["secretName"] == "flights-alerts"]
+        if task_name == EXIT_TASK:
+            [secret] = alerts
+            assert secret["keyToEnv"] == [{"secretKey": "webhook-url", "envVar": "FLIGHTS_ALERT_WEBHOOK_URL"}]
+            assert secret["optional"] is True
+        else:
+            assert alerts == [], f"{task_name} has no business with the alerts"
+    assert set(_tasks(spec)[EXIT_TASK]["inputs"]["parameters"]) == {"status", "kfp_run_id", "tracking_uri"}
+    assert not [p for p in spec["root"]["inputDefinitions"]["parameters"] if "alert" in p or "webhook" in p]
+
+
+def test_a_configured_webhook_never_reaches_the_compiled_yaml(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text('alert_webhook_url: "https://hooks.example.com/services/T0/B0/secret-token"\n')
+    assert pipeline.main(["compile", "--config", str(config), "--output", str(tmp_path / "out")]) == 0
+    for name in pipeline.PIPELINES:
+        text = (tmp_path / "out" / f"{name}.yaml").read_text()
+        assert "hooks.example.com" not in text, name
+        assert "secret-token" not in text, name
 
 
 @pytest.mark.parametrize("name", pipeline.PIPELINES)

@@ -57,6 +57,19 @@ def test_shipped_configs_load(name: str) -> None:
 
     assert settings.window.window_days == 90
     assert settings.default_date == dt.date(2013, 6, 15)
+    assert settings.alert_webhook_url == ""  # no webhook in git: set it locally, or $FLIGHTS_ALERT_WEBHOOK_URL
+
+
+def test_an_alert_webhook_is_an_http_url_and_never_shown() -> None:
+    """A webhook's URL is its credential: a bad one is one line without the value, a good one is not in the repr."""
+    url = "https://hooks.example.com/services/T0/B0/secret-token"
+    assert "secret-token" not in repr(parse_settings({"alert_webhook_url": url}, "x.yaml"))
+    with pytest.raises(PipelineError) as raised:
+        parse_settings({"alert_webhook_url": "hooks.example.com/secret-token"}, "x.yaml")
+    assert str(raised.value) == (
+        "config x.yaml: bad value for 'alert_webhook_url': Value error, must be empty or an http(s):// URL with a "
+        "host (the value is not shown: it is a secret)"
+    )
 
 
 def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
