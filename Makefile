@@ -23,7 +23,7 @@ VENV_STAMP := .venv/.synced
 RUN := $(UV) run --frozen --no-sync
 DATE_FLAG := $(if $(RUN_DATE),--date $(RUN_DATE),)
 
-.PHONY: help install seed run backfill backfill-usage rollback compile lint typecheck test test-fast clean
+.PHONY: help install seed run backfill backfill-usage replay history rollback compile lint typecheck test test-fast clean
 
 # Images and container tests, the PostgreSQL warehouse, the benchmark, the kind/KFP cluster, the MLflow server: one file each.
 include mk/docker.mk mk/postgres.mk mk/bench.mk mk/cluster.mk mk/mlflow.mk
@@ -56,6 +56,15 @@ backfill-usage:
 backfill: backfill-usage $(if $(filter local docker,$(RUNNER)),seed,install) ## One run per day from START to END, in order (RUNNER=local|docker|kfp)
 	$(RUN) python pipeline.py backfill --config $(CONFIG) --start $(START) --end $(END) --runner $(RUNNER) \
 	    $(if $(filter kfp,$(RUNNER)),--replay-year $(REPLAY_YEAR))
+
+# replay's and history's range: START/END (default: every day of 2013 with a full window; everything that ran).
+RANGE_FLAGS = $(if $(START),--start $(START)) $(if $(END),--end $(END))
+
+replay: seed ## The daily pipeline for each day of 2013 in order, in one process, then its report (START= END= FRESH=1)
+	$(RUN) python pipeline.py replay --config $(CONFIG) $(RANGE_FLAGS) $(if $(FRESH),--fresh)
+
+history: install ## The per-day table of what has run so far (daily runs and replays), and its report (START= END=)
+	$(RUN) python pipeline.py history --config $(CONFIG) $(RANGE_FLAGS)
 
 rollback: install ## Move the champion alias back to the previous champion (TO=VERSION: a named one; REASON="why")
 	$(RUN) python pipeline.py rollback --config $(CONFIG) $(if $(REASON),--reason "$(REASON)") $(if $(TO),--to $(TO))

@@ -335,6 +335,32 @@ def measure_daily(bench: Bench, startup: dict[str, float]) -> None:
     )
 
 
+def measure_replay(bench: Bench, days: int) -> None:
+    """(1b) ``replay`` per day vs the same days' work as one plain script (the stages' shells in a loop), side by
+    side, alternating which goes first. The first day of each is left out: it pays the imports and a new store."""
+    url = data.warehouse_url(1)
+    root = data.BENCH_DIR / "replay"
+    job = {"warehouse_url": url, "start": _day_before(DEMO_DATE, 1), "days": days + 1}
+    replays, plains = [], []
+    for rep in range(bench.repeat):
+        order = ("replay", "plain_days") if rep % 2 == 0 else ("plain_days", "replay")
+        for task in order:
+            result = bench.child(task, {**job, "folder": str(_fresh(root / f"{task}-{rep}"))})
+            (replays if task == "replay" else plains).append(result)
+    per_day = median([s for r in replays for s in r["day_seconds"][1:]])
+    plain = median([s for r in plains for s in r["day_seconds"][1:]])
+    bench.add(
+        f"replay seconds per day vs one plain script, {days} days from {DEMO_DATE} [1x real]",
+        per_day,
+        "s",
+        plain,
+        max(r["peak_rss_mb"] for r in replays),
+        target="ratio <= 1.2; peak <= 2 GB; 2013 (275 days) <= 30 min",
+        projected_2013_minutes=per_day * 275 / 60,
+        plain_peak_rss_mb=max(r["peak_rss_mb"] for r in plains),
+    )
+
+
 def run_chain(
     bench: Bench,
     scale: int,
@@ -540,6 +566,14 @@ def measure_scoring(bench: Bench, chain_folder: Path, model_version: str, copies
         )
 
 
+def measure_runs(bench: Bench, startup: dict[str, float], smoke: bool, skip: set[str]) -> None:
+    """The whole-pipeline sections: a daily run, and replay per day."""
+    if "daily" not in skip:
+        measure_daily(bench, startup)
+    if "replay" not in skip:
+        measure_replay(bench, 2 if smoke else 7)
+
+
 def measure_all(bench: Bench, smoke: bool, scales: list[int], skip: set[str]) -> None:
     """Every section, in order; ``skip`` names sections to leave out."""
     repeat = bench.repeat
@@ -564,8 +598,7 @@ def measure_all(bench: Bench, smoke: bool, scales: list[int], skip: set[str]) ->
         year_folder = chains / "1x-364"
         year_stages = ("ingest", "validate", "features", "train", "evaluate")
         year_chain = run_chain(bench, 1, YEAR_END, 364, year_stages, year_folder) if "year" not in skip else {}
-    if "daily" not in skip:
-        measure_daily(bench, startup)
+    measure_runs(bench, startup, smoke, skip)
     if "chains" not in skip and 10 in scales:
         for window in (90, 365, 3650):
             chain = run_chain(bench, 10, YEAR_END, window, STAGES, chains / f"10x-{window}")

@@ -13,7 +13,7 @@ from typing import Any
 
 REQUIRED = ("name", "value", "unit", "baseline", "ratio", "peak_rss_mb")
 # Each section of the smoke run leaves at least one measured record whose name starts with one of these.
-SECTIONS = ("start-up ", "daily run ", "ingest ", "validate ", "train ", "score ")
+SECTIONS = ("start-up ", "daily run ", "replay ", "ingest ", "validate ", "train ", "score ")
 
 
 def problems(document: Any) -> list[str]:

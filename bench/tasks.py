@@ -244,7 +244,49 @@ def task_ingest_pandas(job: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "rows": len(frame)}
 
 
+def _days(job: dict[str, Any]) -> list[str]:
+    first = dt.date.fromisoformat(job["start"])
+    return [(first + dt.timedelta(days=offset)).isoformat() for offset in range(job["days"])]
+
+
+def task_replay(job: dict[str, Any]) -> dict[str, Any]:
+    """``pipeline.py replay`` over the job's days on a fresh artifact root: the seconds of each day (its ledger)."""
+    import pipeline
+
+    root = Path(job["folder"]) / "artifacts"
+    days = _days(job)
+    argv = ["--quiet", "replay", "--start", days[0], "--end", days[-1], "--warehouse-url", job["warehouse_url"]]
+    started = time.perf_counter()
+    if pipeline.main([*argv, "--artifact-root", str(root)]) != 0:
+        raise RuntimeError("replay failed")
+    ledger = json.loads((root / "replay" / "ledger.json").read_text())
+    return {"seconds": time.perf_counter() - started, "day_seconds": [ledger["days"][d]["seconds"] for d in days]}
+
+
+def task_plain_days(job: dict[str, Any]) -> dict[str, Any]:
+    """The same days' work as one plain Python script: each day's eight stage shells in order, on one store."""
+    from components.cli import open_tracking_store
+    from components.cli.inprocess import run_stages, stage_values
+    from components.common.config import Settings
+    from components.common.tracking import local_tracking_uri
+
+    root = Path(job["folder"]) / "artifacts"
+    settings = Settings().with_overrides(warehouse_url=job["warehouse_url"], artifact_root=str(root))
+    settings = settings.with_overrides(tracking_uri=local_tracking_uri(root))
+    open_tracking_store(settings)
+    started, seconds = time.perf_counter(), []
+    for day in _days(job):
+        began = time.perf_counter()
+        folder = Path(job["folder"]) / day
+        folder.mkdir(parents=True)
+        run_stages(STAGES, stage_values(folder, settings, day, code_version="bench"))
+        seconds.append(time.perf_counter() - began)
+    return {"seconds": time.perf_counter() - started, "day_seconds": seconds}
+
+
 TASKS = {
+    "replay": task_replay,
+    "plain_days": task_plain_days,
     "stage": task_stage,
     "daily_inprocess": task_daily_inprocess,
     "daily_kfp": task_daily_kfp,

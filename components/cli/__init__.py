@@ -94,8 +94,23 @@ def _local_images(args: argparse.Namespace, settings: Settings) -> StageImages:
     return images
 
 
+def _print_summary(summaries: list[dict[str, Any]], log: logging.Logger) -> Any:
+    """The engine's per-day callback for ``backfill``: the summary kept and printed, as the local runner prints it."""
+    from components.cli.summary import render_summary
+
+    def on_day(number: int, total: int, day: str, summary: dict[str, Any], seconds: float) -> None:
+        summaries.append(summary)
+        log.info("[%d/%d] %s done in %.1f s", number, total, day, seconds)
+        print(render_summary(summary) + "\n", flush=True)
+
+    return on_day
+
+
 def run_days(args: argparse.Namespace, build_pipeline: PipelineBuilder, log: logging.Logger) -> list[dict[str, Any]]:
-    """``run`` and ``backfill`` on this machine: every day checked first, then one run per day, in order."""
+    """``run`` and ``backfill`` on this machine: every day checked first, then one run per day, in order.
+
+    ``run`` goes through ``kfp.local`` (each stage a process, or a container with --runner docker); ``backfill`` on
+    the local runner is replay's engine (components/cli/replay.py), the same stage code in this one process."""
     from components.cli.local import link_report_as_html, run_once
     from components.cli.summary import parse_reports, render_summary, summarize
     from components.common.tracking import end_interrupted
@@ -105,12 +120,22 @@ def run_days(args: argparse.Namespace, build_pipeline: PipelineBuilder, log: log
     days = _days(args, settings)
     for day in days:  # every day is checked before any runs, so a bad range writes nothing
         preflight(settings.warehouse_url, parse_run_date(day), settings.window.window_days)
+    summaries: list[dict[str, Any]] = []
+    if args.command == "backfill" and args.runner == "local":
+        from components.cli.replay import run_inprocess
+
+        open_tracking_store(settings)
+        images = stage_images(args, settings, built=False)
+        quiet = logging.WARNING if args.quiet else logging.INFO
+        stage_level = logging.DEBUG if args.verbose else quiet
+        run_inprocess(args.pipeline, days, settings, images, stage_level, log.getEffectiveLevel(),
+                      _print_summary(summaries, log))  # fmt: skip
+        return summaries
     echo = "all" if args.verbose else "none" if args.quiet else "stages"
     pipeline = build_pipeline(args.pipeline, _local_images(args, settings), settings, on_cluster=False)
     open_tracking_store(settings)
     values = {"warehouse_url": settings.warehouse_url, "tracking_uri": settings.tracking_uri,
               "code_version": code_version()}  # fmt: skip
-    summaries = []
     for number, day in enumerate(days, start=1):
         started = time.monotonic()
         log.info("[%d/%d] %s pipeline for %s", number, len(days), args.pipeline, day)
@@ -127,6 +152,34 @@ def run_days(args: argparse.Namespace, build_pipeline: PipelineBuilder, log: log
         log.info("[%d/%d] %s done in %.1f s", number, len(days), day, time.monotonic() - started)
         print(render_summary(summaries[-1]) + "\n", flush=True)
     return summaries
+
+
+def _season(args: argparse.Namespace, log: logging.Logger) -> None:
+    """``replay`` and ``history``: run (or read) the season, write its report, print the table and the headline."""
+    from components.cli.replay import replay
+    from components.common.tracking import shown
+    from components.season.report import headline, render_table, write_report
+    from components.season.table import monthly, season_table
+
+    settings = local_settings(args)
+    if args.command == "replay":
+        season = replay(args, settings, StageImages(settings.images.repo, settings.images.tag), log)
+        if season is None:
+            return
+        table, page = season
+        print(monthly(table).round(4).to_string())
+    else:
+        table = season_table(settings, args.start or "", args.end or "9999-12-31")
+        if table.empty:
+            raise PipelineError(
+                f"no daily or inference run between {args.start or 'the first day'} and {args.end or 'the last'} "
+                f"in {shown(settings.tracking_uri)}: run some (`make run`, `make replay`) or widen --start/--end"
+            )
+        span = f"{table['run_date'].min():%Y-%m-%d}..{table['run_date'].max():%Y-%m-%d}"
+        page = write_report(table, args.output or Path(settings.artifact_root) / "history", f"history {span}")
+        print(render_table(table))
+    print("; ".join(f"{name.replace('_', ' ')}: {value}" for name, value in headline(table).items()))
+    print(f"Report: {page}")
 
 
 def _seed(args: argparse.Namespace, log: logging.Logger) -> None:
@@ -164,6 +217,8 @@ def _dispatch(args: argparse.Namespace, build_pipeline: PipelineBuilder, log: lo
         return cluster_main(args, log, build_pipeline, parameters)
     elif args.command == "compile":
         _compile(args, build_pipeline)
+    elif args.command in ("replay", "history"):
+        _season(args, log)
     elif args.command == "rollback":
         from components.cli.rollback import rollback
 

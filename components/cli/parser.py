@@ -58,6 +58,16 @@ def _cluster(command: argparse.ArgumentParser, *, runs: bool) -> None:
         kfp.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for a run (%(default)s)")
 
 
+def _stores(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--warehouse-url", help="default: warehouse_url from the config")
+    command.add_argument("--artifact-root", help="a folder (default: artifact_root from the config)")
+    command.add_argument(
+        "--tracking-uri",
+        help="MLflow tracking store: sqlite:///PATH, postgresql://..., http(s)://HOST:PORT (default: tracking_uri "
+        "from the config, else $MLFLOW_TRACKING_URI, else sqlite under the artifact root)",
+    )
+
+
 def _run_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--pipeline", choices=PIPELINES, default="daily")
     command.add_argument(
@@ -72,13 +82,7 @@ def _run_options(command: argparse.ArgumentParser) -> None:
         help="stage images' tag (default: $IMAGE_TAG, else with --runner docker the git commit as `make build` "
         "tags them, else images.tag from the config)",
     )
-    command.add_argument("--warehouse-url", help="default: warehouse_url from the config")
-    command.add_argument("--artifact-root", help="a folder (default: artifact_root from the config)")
-    command.add_argument(
-        "--tracking-uri",
-        help="MLflow tracking store: sqlite:///PATH, postgresql://..., http(s)://HOST:PORT (default: tracking_uri "
-        "from the config, else $MLFLOW_TRACKING_URI, else sqlite under the artifact root)",
-    )
+    _stores(command)
     _config(command)
     command.add_argument("--summary", type=Path, help="write the run's JSON summary to this file")
     _cluster(command, runs=True)
@@ -140,10 +144,35 @@ def build_parser(prog: str = "pipeline.py") -> argparse.ArgumentParser:
     run.add_argument("--date", help="the run date, YYYY-MM-DD (default: default_date from the config)")
     _run_options(run)
 
-    backfill = commands.add_parser("backfill", parents=common, help="one run per day from --start to --end, in order")
+    backfill = commands.add_parser(
+        "backfill", parents=common,
+        help="one run per day from --start to --end, in order (--runner local: replay's engine, in one process)",
+    )  # fmt: skip
     backfill.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
     backfill.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
     _run_options(backfill)
+
+    replay = commands.add_parser(
+        "replay", parents=common,
+        help="the daily pipeline for every day of a range, in order, in one process; resumable; writes a report",
+    )  # fmt: skip
+    replay.add_argument("--start", help="first day, YYYY-MM-DD (default: the first day of 2013 with a full window)")
+    replay.add_argument("--end", help="last day, YYYY-MM-DD (default: 2013-12-31)")
+    replay.add_argument(
+        "--fresh", action="store_true",
+        help="start over: forget the finished days and empty the local tracking store (not a server)",
+    )  # fmt: skip
+    _stores(replay)
+    _config(replay)
+
+    history = commands.add_parser(
+        "history", parents=common, help="the per-day table of what has run so far, and its report (HTML, PNG, CSV)"
+    )
+    history.add_argument("--start", help="first day, YYYY-MM-DD (default: the first day that ran)")
+    history.add_argument("--end", help="last day, YYYY-MM-DD (default: the last day that ran)")
+    history.add_argument("--output", type=Path, help="the report's folder (default: <artifact root>/history)")
+    _stores(history)
+    _config(history)
 
     rollback = commands.add_parser(
         "rollback", parents=common, help="move the champion alias back to the previous champion, or to --to VERSION"

@@ -21,6 +21,8 @@ tree predictor as an untrusted type, so it would need a trust list kept by hand 
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import hashlib
 import json
 import logging
@@ -99,7 +101,8 @@ def shown(uri: str) -> str:
 
 def _quiet() -> None:
     """MLflow's HTTP retry budget, and its own notices (the pickle caution, database set-up) kept out of the logs."""
-    for key, value in {**_HTTP_DEFAULTS, "MLFLOW_LOGGING_LEVEL": "ERROR"}.items():
+    quiet = {"MLFLOW_LOGGING_LEVEL": "ERROR", "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+    for key, value in {**_HTTP_DEFAULTS, **quiet}.items():
         os.environ.setdefault(key, value)  # MLflow configures its loggers from this when it is imported
     logging.getLogger("mlflow").setLevel(logging.ERROR)
 
@@ -377,6 +380,13 @@ def version(uri: str, number: str) -> ModelVersion:
         ) from None
 
 
+def model_versions(uri: str) -> list[ModelVersion]:
+    """Every version of the registered model, lowest first (none before the first registration)."""
+    with translated(uri):
+        found = client(uri).search_model_versions(f"name = '{REGISTERED_MODEL}'")
+    return sorted(found, key=lambda found_version: int(found_version.version))
+
+
 def champion(uri: str) -> ModelVersion | None:
     """The version the ``champion`` alias points at, or ``None`` (no alias yet)."""
     from mlflow.exceptions import MlflowException
@@ -422,28 +432,33 @@ def describe_version(uri: str, number: str, text: str) -> None:
         client(uri).update_model_version(REGISTERED_MODEL, number, description=text)
 
 
-def _download(uri: str, model_version: ModelVersion, into: Path) -> Path:
+def _download(uri: str, source: str, into: Path) -> Path:
     import mlflow.artifacts
 
     with translated(uri):
-        return Path(
-            mlflow.artifacts.download_artifacts(artifact_uri=model_version.source, dst_path=str(into), tracking_uri=uri)
-        )
+        return Path(mlflow.artifacts.download_artifacts(artifact_uri=source, dst_path=str(into), tracking_uri=uri))
 
 
 def load_model(uri: str, model_version: ModelVersion) -> Any:
-    """A version's fitted model, unpickled only after its sha256 matches the one recorded at registration."""
+    """A version's fitted model, unpickled only after its sha256 matches the one recorded at registration.
+
+    Kept for the process once verified (a few versions): ``replay`` loads each champion once, not per stage per day.
+    """
+    return _load_verified(uri, str(model_version.version), model_version.source, model_version.tags.get(SHA_TAG))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_verified(uri: str, number: str, source: str, expected: str | None) -> Any:
     import mlflow.sklearn
 
-    expected = model_version.tags.get(SHA_TAG)
     with tempfile.TemporaryDirectory(prefix="flights-model-") as scratch:
-        folder = _download(uri, model_version, Path(scratch))
+        folder = _download(uri, source, Path(scratch))
         pickle = folder / MODEL_DIR / "model.pkl"
         if not pickle.is_file():
-            raise PipelineError(f"model version {model_version.version} has no model file at {model_version.source}")
+            raise PipelineError(f"model version {number} has no model file at {source}")
         if expected is None or _sha256(pickle) != expected:
             raise PipelineError(
-                f"model file of version {model_version.version} does not match the hash recorded at registration: "
+                f"model file of version {number} does not match the hash recorded at registration: "
                 "it was changed after it was written; retrain with a new run"
             )
         with translated(uri):
@@ -451,15 +466,42 @@ def load_model(uri: str, model_version: ModelVersion) -> Any:
 
 
 def load_reference(uri: str, model_version: ModelVersion) -> dict[str, Any]:
-    """A version's training feature profile (what drift is measured against)."""
+    """A version's training feature profile (what drift is measured against); a fresh copy, read once per process."""
+    return copy.deepcopy(_reference(uri, model_version.source))
+
+
+@functools.lru_cache(maxsize=4)
+def _reference(uri: str, source: str) -> dict[str, Any]:
     import mlflow.artifacts
 
     with tempfile.TemporaryDirectory(prefix="flights-reference-") as scratch, translated(uri):
         path = mlflow.artifacts.download_artifacts(
-            artifact_uri=f"{model_version.source}/{REFERENCE_FILE}", dst_path=scratch, tracking_uri=uri
+            artifact_uri=f"{source}/{REFERENCE_FILE}", dst_path=scratch, tracking_uri=uri
         )
         reference: dict[str, Any] = json.loads(Path(path).read_text())
     return reference
+
+
+def empty_store(uri: str) -> int:
+    """Forget every run and model of the store (``replay --fresh``): the registered model deleted with its versions
+    and aliases, every run of the experiment deleted (MLflow keeps deleted runs out of every search and of the UI's
+    default view until ``mlflow gc``). Returns how many runs went."""
+    mlflow = client(uri)
+    with translated(uri):
+        if mlflow.search_registered_models(f"name = '{REGISTERED_MODEL}'"):
+            mlflow.delete_registered_model(REGISTERED_MODEL)
+        experiment = mlflow.get_experiment_by_name(EXPERIMENT)
+        if experiment is None:
+            return 0
+        deleted, token = 0, None
+        while True:
+            page = mlflow.search_runs([experiment.experiment_id], "", max_results=1000, page_token=token)
+            for run in page:
+                mlflow.delete_run(run.info.run_id)
+            deleted += len(page)
+            token = page.token
+            if not token:
+                return deleted
 
 
 def runs_with(uri: str, filter_string: str, max_results: int = 100) -> list[Any]:

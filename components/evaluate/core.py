@@ -18,7 +18,6 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 
 from components.contracts import LABEL
-from components.features.core import FEATURE_COLUMNS
 from components.train.core import model_inputs
 
 _SMOOTHING = 50.0  # pseudo-flights pulling a sparse carrier-hour cell towards its carrier's rate
@@ -80,12 +79,18 @@ def confusion_at(outcome: np.ndarray, probability: np.ndarray, threshold: float)
 
 
 def feature_importance(model: Pipeline, holdout: pd.DataFrame, seed: int, max_rows: int = 4000) -> pd.Series:
-    """Permutation importance (drop in ROC AUC) on a seeded sample of the holdout, highest first."""
+    """Permutation importance (drop in ROC AUC) on a seeded sample of the holdout, highest first.
+
+    The columns are permuted after the model's encoder, on the boosting step's inputs: encoding is row by row, so
+    a permuted column encodes to the permuted codes and the figures are the ones the whole pipeline gives, without
+    encoding the sample again for every permutation (that was half the time of evaluate).
+    """
     sample = holdout.sample(n=min(max_rows, len(holdout)), random_state=seed)
+    encoded = model[:-1].transform(model_inputs(sample))
     result = permutation_importance(
-        model, model_inputs(sample), sample[LABEL].astype(int), scoring="roc_auc", n_repeats=3, random_state=seed
+        model[-1], encoded, sample[LABEL].astype(int), scoring="roc_auc", n_repeats=3, random_state=seed
     )
-    return pd.Series(result.importances_mean, index=list(FEATURE_COLUMNS)).sort_values(ascending=False)
+    return pd.Series(result.importances_mean, index=list(encoded.columns)).sort_values(ascending=False)
 
 
 def calibration_table(outcome: np.ndarray, probability: np.ndarray, bins: int = 10) -> pd.DataFrame:

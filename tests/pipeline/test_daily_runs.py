@@ -64,7 +64,12 @@ def test_every_run_is_an_mlflow_run_with_its_metrics_and_artifacts(backfilled: d
         assert metrics["baseline_brier"] == pytest.approx(summary["metrics"]["baseline"]["brier"])
         assert metrics["scored_flights"] == summary["predictions"]
         assert metrics["valid_rows_scoring"] == summary["predictions"]
-        assert "drift_max_psi" in metrics
+        alerts = json.loads(tags["alerts"])  # the exit handler reads this tag to send its webhook
+        assert all({"kind", "input", "message"} <= set(alert) for alert in alerts)
+        counts = [metrics[f"alerts_{kind}"] for kind in ("drift", "quality", "outcome")]
+        assert counts == [sum(alert["kind"] == kind for alert in alerts) for kind in ("drift", "quality", "outcome")]
+        assert counts[:2] == [0, 0]  # clean days of 2013: nothing wrong with the inputs
+        assert alerts == summary["monitoring"]["alerts"]
         assert tags["scored_by_version"] == summary["model_version"]
         files = {f.path for f in client.list_artifacts(run.info.run_id)}
         files |= {
@@ -133,13 +138,15 @@ def test_yesterdays_predictions_are_checked_against_outcomes(backfilled: dict[st
     assert monitoring["outcomes_date"] == DAY
     assert monitoring["outcomes"]["flights"] == backfilled["days"][0]["predictions"]
     assert 0.5 < monitoring["outcomes"]["roc_auc"] < 1.0
-    [(checked_date, checked_flights)] = _query(
+    [(checked_date, checked_flights, alerts, outcome_alerts)] = _query(
         backfilled["warehouse"],
-        "SELECT checked_date, checked_flights FROM flight_monitoring WHERE run_date = ?",
+        "SELECT checked_date, checked_flights, alerts, alerts_outcome FROM flight_monitoring WHERE run_date = ?",
         NEXT_DAY,
     )
     assert str(checked_date) == DAY
     assert checked_flights == monitoring["outcomes"]["flights"]
+    assert json.loads(alerts) == monitoring["alerts"]
+    assert outcome_alerts == sum(alert["kind"] == "outcome" for alert in monitoring["alerts"])
     assert backfilled["days"][0]["monitoring"]["outcomes"] is None  # the day before the first was never scored
 
 
