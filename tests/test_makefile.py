@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _make(*args: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MAKE", "MFLAGS"))}
-    for variable in ("START", "END", "RUN_DATE", "RUNNER"):
+    for variable in ("START", "END", "RUN_DATE", "RUNNER", "FRESH"):
         env.pop(variable, None)
     return subprocess.run(["make", "--no-print-directory", *args], cwd=REPO, env=env, capture_output=True, text=True,
                           check=False)  # fmt: skip
@@ -29,6 +29,25 @@ def test_backfill_dry_run_with_a_range_seeds_then_backfills() -> None:
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if "pipeline.py" in line]
     assert [line.split("pipeline.py ")[1].split()[0] for line in lines] == ["seed", "backfill"]
+
+
+def _pipeline_commands(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert result.returncode == 0, result.stderr
+    return [
+        " ".join(line.split("pipeline.py ")[1].split()) for line in result.stdout.splitlines() if "pipeline.py" in line
+    ]
+
+
+def test_replay_dry_run_seeds_then_replays_the_default_season() -> None:
+    assert _pipeline_commands(_make("-n", "replay")) == ["seed --config configs/local.yaml",
+                                                         "replay --config configs/local.yaml"]  # fmt: skip
+
+
+def test_replay_and_history_pass_their_range_and_fresh() -> None:
+    replay = _pipeline_commands(_make("-n", "replay", "START=2013-06-01", "END=2013-06-30", "FRESH=1"))
+    assert replay[-1] == "replay --config configs/local.yaml --start 2013-06-01 --end 2013-06-30 --fresh"
+    history = _pipeline_commands(_make("-n", "history", "START=2013-06-01"))
+    assert history == ["history --config configs/local.yaml --start 2013-06-01"]
 
 
 def test_mlflow_ui_without_a_local_store_says_to_run_the_pipeline_first(tmp_path: Path) -> None:

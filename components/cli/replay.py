@@ -95,7 +95,7 @@ def run_inprocess(
 def replay_range(args: argparse.Namespace, settings: Settings) -> list[str]:
     """The days to replay: ``--start``/``--end``, by default every day of 2013 with a full window before it."""
     from components.common.warehouse import reads
-    from components.ingest.shell import preflight
+    from components.ingest.core import check_run_date
 
     available = reads.flight_date_range(settings.warehouse_url)
     if available is None:
@@ -104,8 +104,10 @@ def replay_range(args: argparse.Namespace, settings: Settings) -> list[str]:
     start = parse_run_date(args.start) if args.start else first + dt.timedelta(days=settings.window.window_days)
     end = parse_run_date(args.end) if args.end else min(last, SEASON_END)
     days = days_between(start, end)
-    for day in days:  # every day checked before the first runs: a bad range writes nothing
-        preflight(settings.warehouse_url, day, settings.window.window_days)
+    counted = reads.query_arrow(settings.warehouse_url, "count_flights_by_day", {"start": start, "end": end})
+    flights = dict(zip(counted.column("flight_date").to_pylist(), counted.column("flights").to_pylist(), strict=True))
+    for day in days:  # every day checked before the first runs (as ingest's preflight): a bad range writes nothing
+        check_run_date(day, available, flights.get(day, 0), settings.window.window_days)
     return [day.isoformat() for day in days]
 
 
@@ -226,9 +228,11 @@ def replay(
     cli_level = log.getEffectiveLevel()
     stage_level = logging.INFO if args.verbose else logging.WARNING
 
+    version = code_version()
+
     def on_day(number: int, total: int, day: str, summary: dict[str, Any], seconds: float) -> None:
         ledger.record(day, {"seconds": round(seconds, 3), "model_version": summary["model_version"],
-                            "code_version": code_version()})  # fmt: skip
+                            "code_version": version})  # fmt: skip
         line = _day_line(number, total, day, summary, seconds)
         if bar is not None:
             bar.update(1)
