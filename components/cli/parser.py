@@ -127,6 +127,32 @@ def _cluster_commands(
     _cluster(doctor, runs=False)
 
 
+def _season_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: list[argparse.ArgumentParser]
+) -> None:
+    replay = commands.add_parser(
+        "replay", parents=common,
+        help="the daily pipeline for every day of a range, in order, in one process; resumable; writes a report",
+    )  # fmt: skip
+    replay.add_argument("--start", help="first day, YYYY-MM-DD (default: the first day of 2013 with a full window)")
+    replay.add_argument("--end", help="last day, YYYY-MM-DD (default: 2013-12-31)")
+    replay.add_argument(
+        "--fresh", action="store_true",
+        help="start over: forget the finished days and empty the local tracking store (not a server)",
+    )  # fmt: skip
+    _stores(replay)
+    _config(replay)
+
+    history = commands.add_parser(
+        "history", parents=common, help="the per-day table of what has run so far, and its report (HTML, PNG, CSV)"
+    )
+    history.add_argument("--start", help="first day, YYYY-MM-DD (default: the first day that ran)")
+    history.add_argument("--end", help="last day, YYYY-MM-DD (default: the last day that ran)")
+    history.add_argument("--output", type=Path, help="the report's folder (default: <artifact root>/history)")
+    _stores(history)
+    _config(history)
+
+
 def build_parser(prog: str = "pipeline.py") -> argparse.ArgumentParser:
     """Every subcommand and its options."""
     parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION)
@@ -152,27 +178,7 @@ def build_parser(prog: str = "pipeline.py") -> argparse.ArgumentParser:
     backfill.add_argument("--end", required=True, help="last day, YYYY-MM-DD")
     _run_options(backfill)
 
-    replay = commands.add_parser(
-        "replay", parents=common,
-        help="the daily pipeline for every day of a range, in order, in one process; resumable; writes a report",
-    )  # fmt: skip
-    replay.add_argument("--start", help="first day, YYYY-MM-DD (default: the first day of 2013 with a full window)")
-    replay.add_argument("--end", help="last day, YYYY-MM-DD (default: 2013-12-31)")
-    replay.add_argument(
-        "--fresh", action="store_true",
-        help="start over: forget the finished days and empty the local tracking store (not a server)",
-    )  # fmt: skip
-    _stores(replay)
-    _config(replay)
-
-    history = commands.add_parser(
-        "history", parents=common, help="the per-day table of what has run so far, and its report (HTML, PNG, CSV)"
-    )
-    history.add_argument("--start", help="first day, YYYY-MM-DD (default: the first day that ran)")
-    history.add_argument("--end", help="last day, YYYY-MM-DD (default: the last day that ran)")
-    history.add_argument("--output", type=Path, help="the report's folder (default: <artifact root>/history)")
-    _stores(history)
-    _config(history)
+    _season_commands(commands, common)
 
     rollback = commands.add_parser(
         "rollback", parents=common, help="move the champion alias back to the previous champion, or to --to VERSION"

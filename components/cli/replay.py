@@ -22,11 +22,11 @@ import datetime as dt
 import json
 import logging
 import shutil
+import signal
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,10 +56,9 @@ def config_identity(settings: Settings) -> dict[str, Any]:
 
 
 def _day_folder(artifact_root: Path, day: str) -> Path:
-    """A finished day's results, beside the local runner's: ``runs/<day>/<started>-inprocess``."""
-    day_root = artifact_root / "runs" / day
-    day_root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=day_root, prefix=time.strftime("%Y%m%dT%H%M%S-"), suffix="-inprocess"))
+    """Where a day's results go, beside the local runner's: ``runs/<day>/<started>-<id>-inprocess`` (named before it
+    is made, so an interrupt at any moment leaves a path the caller can remove)."""
+    return artifact_root / "runs" / day / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}-inprocess"
 
 
 def run_inprocess(
@@ -72,9 +71,9 @@ def run_inprocess(
     version = code_version()
     for number, day in enumerate(days, start=1):
         started = time.monotonic()
-        folder = Path(settings.artifact_root) / "runs" / day / "(not made yet)"
+        folder = _day_folder(Path(settings.artifact_root), day)
         try:
-            folder = _day_folder(Path(settings.artifact_root), day)
+            folder.mkdir(parents=True)
             values = stage_values(folder, settings, day, code_version=version, image=images.image("train"))
             done = run_day(pipeline, values, images=named, kfp_run_id=f"inprocess-{uuid.uuid4()}",
                            level=stage_level, restore=cli_level)  # fmt: skip
@@ -241,7 +240,8 @@ def replay(
             log.info("replay %s", line)
 
     try:
-        run_inprocess("daily", todo, settings, images, stage_level, cli_level, on_day)
+        with _stopped_by_sigterm():
+            run_inprocess("daily", todo, settings, images, stage_level, cli_level, on_day)
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
@@ -258,6 +258,21 @@ def replay(
     title = f"replay {finished[0]}..{finished[-1]}"
     log_season(settings.tracking_uri, table, title)
     return table, write_report(table, Path(settings.artifact_root) / REPORT, title)
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """``kill`` (SIGTERM, what a CronJob's or a terminal's end sends) stops a replay as Ctrl-C does: the day in
+    progress KILLED, the finished days kept."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _progress(total: int, *, quiet: bool) -> Any:

@@ -265,3 +265,22 @@ def test_history_of_a_store_with_no_runs_is_one_line_and_writes_nothing(
         "`make replay`) or widen --start/--end"
     )
     assert not root.exists()  # not even an empty tracking store
+
+
+def test_sigterm_stops_a_replay_as_ctrl_c_does(seeded_warehouse: Path, tmp_path: Path) -> None:
+    """``kill`` (SIGTERM) after the first day: exit 130, the day in progress KILLED (or not started), none RUNNING."""
+    warehouse, root = tmp_path / "warehouse.duckdb", tmp_path / "artifacts"
+    warehouse.write_bytes(seeded_warehouse.read_bytes())
+    argv = [sys.executable, "pipeline.py", "replay", "--start", "2013-06-14", "--end", "2013-06-16"]
+    process = subprocess.Popen([*argv, *_options(warehouse, root)], stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "[1/3] 2013-06-14" in line:
+            process.send_signal(signal.SIGTERM)
+            break
+    rest = process.communicate(timeout=120)[1]
+    assert process.returncode == 130, rest
+    assert "replay stopped: 1 finished day(s) kept" in rest
+    statuses = [(r.data.tags["run_date"], r.info.status) for r in tracking.runs(tracking.local_uri(root))]
+    assert statuses[0] == ("2013-06-14", "FINISHED")
+    assert statuses[1:] in ([], [("2013-06-15", "KILLED")])
