@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -19,10 +20,32 @@ class _Frozen(BaseModel):
 
 
 class WindowSettings(_Frozen):
-    """Which days a run trains on and holds out."""
+    """Which days a run trains on and holds out, and what it knows when it scores.
+
+    ``scoring_time`` (HH:MM, New York time) is when the run scores its day: every feature of a flight on day d is
+    known at that time on d (components/features/core.py). ``rate_days``: the days before each flight's day its
+    historical rates count; ingest reads that many days more than the window.
+    """
 
     window_days: int = Field(90, ge=14, le=3650)
     holdout_days: int = Field(7, ge=1, le=60)
+    scoring_time: str = "06:00"
+    rate_days: int = Field(28, ge=1, le=365)
+
+    @field_validator("scoring_time", mode="before")
+    @classmethod
+    def _clock_time(cls, value: object) -> object:
+        if isinstance(value, int):  # YAML 1.1 reads an unquoted 06:00 as the sexagesimal number 360
+            raise ValueError('write it in quotes, e.g. "06:00" (unquoted, YAML reads 06:00 as a number)')
+        if not isinstance(value, str) or not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", value):
+            raise ValueError(f'{value!r} is not a 24-hour HH:MM New York time: e.g. "06:00"')
+        return value
+
+    @property
+    def weather_hours(self) -> int:
+        """Readings of the hours 0 .. weather_hours - 1 of a day are over at its scoring time."""
+        hours, minutes = (int(part) for part in self.scoring_time.split(":"))
+        return hours + minutes // 60
 
     @model_validator(mode="after")
     def _holdout_inside_window(self) -> WindowSettings:
@@ -42,9 +65,9 @@ class TrainSettings(_Frozen):
 
     seed: int = Field(42, ge=0)
     max_iter: int = Field(200, ge=1, le=5000)
-    learning_rate: float = Field(0.08, gt=0.0, le=1.0)
+    learning_rate: float = Field(0.05, gt=0.0, le=1.0)
     max_leaf_nodes: int = Field(31, ge=2, le=1024)
-    min_samples_leaf: int = Field(40, ge=1)
+    min_samples_leaf: int = Field(200, ge=1)
     l2_regularization: float = Field(1.0, ge=0.0)
 
 
@@ -56,8 +79,11 @@ class EvaluateSettings(_Frozen):
 
 
 class PromoteSettings(_Frozen):
-    """The written promotion policy (see ``components/promote/core.py``)."""
+    """The written promotion policy (see ``components/promote/core.py``). ``policy``: ``paired`` (the default: the
+    fresh challenger replaces the champion unless the paired bootstrap says it is worse), ``margin`` (the old rule:
+    it must beat the champion's ROC AUC by ``min_improvement``) or ``always`` (any challenger past the floors)."""
 
+    policy: Literal["paired", "margin", "always"] = "paired"
     min_roc_auc: float = Field(0.6, ge=0.5, le=1.0)
     min_improvement: float = Field(0.002, ge=0.0, le=0.5)
     max_brier_increase: float = Field(0.002, ge=0.0, le=0.5)

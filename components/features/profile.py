@@ -23,7 +23,9 @@ Per input, for every day of the window:
 
 A window day's statistics leave that day out where it matters (the range, the grid and the categories are the other
 days'), so each is what the check would have said of that day. ``weather_known`` (the weather's null share) and
-``day_of_week`` (one day against a window always "drifts" on the calendar) are not monitored.
+``day_of_week`` (one day against a window always "drifts" on the calendar) are not monitored, nor are the rates of
+earlier days (``RATE_FEATURES``): computed from validated outcomes, they move with the
+season by design, and the outcome check watches what they summarize.
 """
 
 from __future__ import annotations
@@ -35,10 +37,15 @@ import numpy as np
 import pandas as pd
 
 from components.contracts import LABEL
-from components.features.core import CATEGORICAL_FEATURES, NUMERIC_FEATURES, WEATHER_FEATURES
+from components.features.core import (
+    CATEGORICAL_FEATURES,
+    NUMERIC_FEATURES,
+    RATE_FEATURES,
+    WEATHER_FEATURES,
+)
 
 REFERENCE_VERSION = 2  # version 1 (before calibrated monitoring) held the window's decile shares only
-UNMONITORED = ("day_of_week", "weather_known")
+UNMONITORED = ("day_of_week", "weather_known", *RATE_FEATURES)
 DAY_LEVEL = WEATHER_FEATURES
 FLIGHT_NUMERIC = tuple(c for c in NUMERIC_FEATURES if c not in DAY_LEVEL + UNMONITORED)
 FLIGHT_CATEGORICAL = CATEGORICAL_FEATURES

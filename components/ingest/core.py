@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
+from components.common.config import WindowSettings
 from components.common.errors import PipelineError
 from components.contracts import OUTCOME_COLUMNS, history_window
 
@@ -31,6 +32,11 @@ def check_run_date(
             f"run date {run_date} has {have} day(s) of history but window_days is {window_days}: "
             f"pick a --date on or after {earliest} or lower window.window_days in the config"
         )
+
+
+def flights_params(start: dt.date, end: dt.date, window: WindowSettings) -> dict[str, object]:
+    """The parameters of ``sql/flights_between.sql``: the days ``[start, end)``, seen at the window's scoring time."""
+    return {"start": start, "end": end, "weather_hours": window.weather_hours}
 
 
 def drop_outcomes(flights: pa.Table) -> pa.Table:

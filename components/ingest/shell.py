@@ -1,5 +1,8 @@
 """Ingest: the warehouse's flights of the training window and of the run date, streamed to parquet.
 
+The history starts ``window.rate_days`` days before the window: the historical rates of the window's first days
+are counted over those days (features drops them from the training rows).
+
 Arrow only (no pandas): the history goes from the warehouse's record-batch stream straight into parquet, one
 row group per batch, so memory stays bounded however long the window is.
 """
@@ -17,11 +20,11 @@ from components.common.warehouse import reads
 from components.common.warehouse.retries import with_retries
 from components.common.warehouse.url import resolve_warehouse_url
 from components.contracts import history_window
-from components.ingest.core import DayCounter, check_run_date, drop_outcomes
+from components.ingest.core import DayCounter, check_run_date, drop_outcomes, flights_params
 
 
 class Request(StageRequest):
-    """The flights of the ``window.window_days`` days before the run date, and of the run date."""
+    """The flights of the ``window.window_days`` (+ ``rate_days``) days before the run date, and of the run date."""
 
     warehouse_url: str = ""  # empty: $FLIGHTS_WAREHOUSE_URL (on a cluster, the Secret's)
     window: WindowSettings = WindowSettings()
@@ -30,7 +33,8 @@ class Request(StageRequest):
 
 
 class Report(StageReport):
-    """How many flights went where, and which days the history covers (both ends included)."""
+    """How many flights went where, and which days the history asks for (both ends included; the warehouse may
+    start later than ``history_first_day``, within the days before the window that only the rates read)."""
 
     history_rows: int
     history_days: int
@@ -45,12 +49,14 @@ def preflight(warehouse_url: str, run_date: dt.date, window_days: int) -> None:
     check_run_date(run_date, available, reads.count_flights_on(warehouse_url, run_date), window_days)
 
 
-def write_history(warehouse_url: str, start: dt.date, end: dt.date, history_path: OutputFile) -> tuple[int, int]:
+def write_history(
+    warehouse_url: str, start: dt.date, end: dt.date, window: WindowSettings, history_path: OutputFile
+) -> tuple[int, int]:
     """Stream the flights of ``[start, end)`` into ``history_path``; returns (rows, days). Retried as a whole."""
 
     def work() -> tuple[int, int]:
         counter = DayCounter()
-        with reads.stream_query(warehouse_url, "flights_between", {"start": start, "end": end}) as reader:
+        with reads.stream_query(warehouse_url, "flights_between", flights_params(start, end, window)) as reader:
             rows = write_batches(
                 counter.counted(reader),
                 history_path,
@@ -69,12 +75,17 @@ def run(request: Request) -> Report:
         remove_stray_temporaries(folder)  # a killed predecessor's half-written files
     preflight(warehouse_url, day, request.window.window_days)
     log = get_logger()
-    start, end = history_window(day, request.window.window_days)
+    window = request.window
+    start, end = history_window(day, window.window_days)
+    start -= dt.timedelta(days=window.rate_days)
     last = end - dt.timedelta(days=1)
-    rows, days = write_history(warehouse_url, start, end, request.history)
-    log.info("history: %d flights on %d days from %s to %s (both included)", rows, days, start, last)
+    rows, days = write_history(warehouse_url, start, end, window, request.history)
+    log.info(
+        "history: %d flights on %d days from %s to %s (both included; the first %d days for the rates only)",
+        rows, days, start, last, window.rate_days,
+    )  # fmt: skip
     scoring = drop_outcomes(
-        reads.query_arrow(warehouse_url, "flights_between", {"start": day, "end": day + dt.timedelta(days=1)})
+        reads.query_arrow(warehouse_url, "flights_between", flights_params(day, day + dt.timedelta(days=1), window))
     )
     write_table(scoring, request.scoring)
     log.info("scoring set: %d flights scheduled on %s", scoring.num_rows, day)

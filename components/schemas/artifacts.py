@@ -61,6 +61,14 @@ class ScoringFlights(StrictModel):
     precip: Series[float] = pa.Field(nullable=True, ge=0, le=10)
     pressure: Series[float] = pa.Field(nullable=True, ge=900, le=1100)
     visib: Series[float] = pa.Field(nullable=True, ge=0, le=10)
+    # The day's schedule, counted by the warehouse (sql/flights_between.sql): the plane's rotation (no tail number:
+    # null) and the flights scheduled from the origin in the hour and the day, and from New York in the hour.
+    tail_leg: Series[float] = pa.Field(nullable=True, ge=1, le=50)
+    tail_legs: Series[float] = pa.Field(nullable=True, ge=1, le=50)
+    tail_prev_sched_dep_time: Series[float] = pa.Field(nullable=True, ge=0, le=2359)
+    origin_hour_flights: Series[int] = pa.Field(ge=1)
+    origin_day_flights: Series[int] = pa.Field(ge=1)
+    nyc_hour_flights: Series[int] = pa.Field(ge=1)
 
     @pa.dataframe_check
     @classmethod
@@ -128,7 +136,7 @@ class Quarantine(StrictModel):
 
 
 class FeatureFrame(StrictModel):
-    """Model inputs: stateless, row-wise derivations shared by training and scoring."""
+    """Model inputs, shared by training and scoring: each known at the scoring time of its flight's day."""
 
     flight_id: Series[str] = pa.Field(unique=True)
     flight_date: Series[pd.Timestamp]
@@ -156,6 +164,18 @@ class FeatureFrame(StrictModel):
     pressure: Series[float] = pa.Field(nullable=True)
     visib: Series[float] = pa.Field(nullable=True)
     weather_known: Series[float] = pa.Field(isin=[0.0, 1.0])
+    tail_leg: Series[float] = pa.Field(nullable=True, ge=1)
+    tail_legs: Series[float] = pa.Field(nullable=True, ge=1)
+    minutes_since_prev_leg: Series[float] = pa.Field(nullable=True, gt=-1440, lt=1440)  # schedule order: >= 0
+    origin_hour_flights: Series[float] = pa.Field(ge=1)
+    origin_day_flights: Series[float] = pa.Field(ge=1)
+    nyc_hour_flights: Series[float] = pa.Field(ge=1)
+    # Rates of days before the flight's own (NaN: no flight of the key in those days).
+    carrier_rate: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    route_rate: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    origin_hour_rate: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    tail_rate: Series[float] = pa.Field(nullable=True, ge=0, le=1)
+    dest_rate: Series[float] = pa.Field(nullable=True, ge=0, le=1)
 
 
 class LabelledFeatures(FeatureFrame):

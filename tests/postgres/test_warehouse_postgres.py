@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from components.common.config import WindowSettings
 from components.common.errors import PipelineError
 from components.common.warehouse.connection import session
 from components.common.warehouse.reads import count_flights_on, flight_date_range, query_arrow, read_table_rows
@@ -24,7 +25,7 @@ from tests.support.tables import OLD_MONITORING_DDL, OLD_MONITORING_ROW, monitor
 
 pytestmark = pytest.mark.postgres
 DAY = dt.date(2013, 6, 15)
-WINDOW = {"start": dt.date(2013, 3, 17), "end": DAY}
+WINDOW = {"start": dt.date(2013, 3, 17), "end": DAY, "weather_hours": 6}
 
 
 def _day_rows(url: str, day: dt.date) -> list[tuple[str, str]]:
@@ -50,7 +51,7 @@ def test_same_sql_gives_the_same_arrow_table_as_duckdb(postgres_warehouse: str, 
 def test_history_streams_into_parquet_batch_by_batch(postgres_warehouse: str, tmp_path: Path) -> None:
     path = tmp_path / "history.parquet"
 
-    rows, days = write_history(postgres_warehouse, WINDOW["start"], WINDOW["end"], path)
+    rows, days = write_history(postgres_warehouse, WINDOW["start"], WINDOW["end"], WindowSettings(), path)
 
     assert (rows, days) == (84_273, 90)
     metadata = pq.ParquetFile(path).metadata

@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from components.common.config import WindowSettings
 from components.common.warehouse.seed import seed_warehouse
 from components.ingest.shell import write_history
 from tests.support.postgres import throwaway_postgres
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         for repeat in range(args.repeats + 1):  # the first round warms caches and is not counted
             for name, url in urls.items():
                 started = time.perf_counter()
-                rows, _ = write_history(url, START, END, folder / f"{name[:6]}.parquet")
+                rows, _ = write_history(url, START, END, WindowSettings(), folder / f"{name[:6]}.parquet")
                 if repeat:
                     seconds[name].append(time.perf_counter() - started)
         print(f"90-day window {START}..{END}: {rows} rows, median of {args.repeats}, written to parquet")

@@ -46,7 +46,7 @@ def test_valid_yaml_loads_into_typed_settings(tmp_path: Path) -> None:
     assert settings.default_date == dt.date(2013, 7, 4)
     assert settings.window == WindowSettings(window_days=60, holdout_days=10)
     assert settings.validate_.max_quarantine_share == 0.05
-    assert (settings.train.seed, settings.train.max_iter, settings.train.learning_rate) == (3, 50, 0.08)
+    assert (settings.train.seed, settings.train.max_iter, settings.train.learning_rate) == (3, 50, 0.05)
     assert settings.promote.min_roc_auc == 0.65
     assert (settings.images.repo, settings.images.tag) == ("registry.example.com/flights", "v1.2.3")
 

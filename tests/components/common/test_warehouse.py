@@ -62,7 +62,7 @@ EWR,Newark Liberty Intl,40.6925,-74.168667,18,-5,A,America/New_York
 JFK,John F Kennedy Intl,40.639751,-73.778925,13,-5,A,America/New_York
 LGA,La Guardia,40.777245,-73.872608,22,-5,A,America/New_York
 """
-DAY_ONE = {"start": dt.date(2013, 1, 1), "end": dt.date(2013, 1, 2)}
+DAY_ONE = {"start": dt.date(2013, 1, 1), "end": dt.date(2013, 1, 2), "weather_hours": 6}
 
 
 def _url(path: Path) -> str:
@@ -212,25 +212,51 @@ def test_flights_between_labels_late_and_cancelled_flights_as_disrupted(seeded_u
 
 
 def test_flights_between_is_end_exclusive_and_ordered_by_schedule(seeded_url: str) -> None:
-    table = query_arrow(seeded_url, "flights_between", {"start": dt.date(2013, 1, 2), "end": dt.date(2013, 1, 3)})
+    table = query_arrow(
+        seeded_url, "flights_between", {"start": dt.date(2013, 1, 2), "end": dt.date(2013, 1, 3), "weather_hours": 6}
+    )
 
     assert table.column("flight_id").to_pylist() == ["20130102-UA-1545-EWR-1030", "20130102-B6-707-JFK-2359"]
     assert set(table.column("flight_date").to_pylist()) == {dt.date(2013, 1, 2)}
 
 
-def test_flights_between_joins_the_plane_and_the_weather_of_the_scheduled_hour(seeded_url: str) -> None:
-    flights = _day_one(seeded_url)
+def test_flights_between_joins_the_plane_and_the_last_reading_over_at_the_scoring_time(seeded_url: str) -> None:
+    flights = _day_one(seeded_url)  # scored at 06:00: readings of hours 0..5 are over
 
     united = flights["20130101-UA-1545-EWR-0515"]
     assert (united["plane_year"], united["plane_manufacturer"], united["plane_seats"]) == (1999, "BOEING", 149)
-    assert (united["temp"], united["wind_gust"], united["pressure"]) == (39.02, None, 1011.9)
-    jetblue = flights["20130101-B6-725-JFK-0600"]  # no tail number: no plane, but the JFK 06:00 weather
-    assert (jetblue["plane_year"], jetblue["plane_type"]) == (None, None)
-    assert (jetblue["precip"], jetblue["visib"]) == (0.01, 9.0)
+    assert (united["temp"], united["wind_gust"], united["pressure"]) == (39.02, None, 1011.9)  # EWR at 05:00
+    jetblue = flights["20130101-B6-725-JFK-0600"]  # no tail number: no plane; JFK's only reading is of 06:00
+    assert (jetblue["plane_year"], jetblue["plane_type"], jetblue["temp"]) == (None, None, None)
+
+    at_seven = {
+        row["flight_id"]: row
+        for row in query_arrow(seeded_url, "flights_between", {**DAY_ONE, "weather_hours": 7}).to_pylist()
+    }
+    assert (at_seven["20130101-B6-725-JFK-0600"]["precip"], at_seven["20130101-B6-725-JFK-0600"]["visib"]) == (
+        0.01,
+        9.0,
+    )
+
+
+def test_flights_between_counts_the_days_schedule(seeded_url: str) -> None:
+    rows = query_arrow(
+        seeded_url, "flights_between", {"start": dt.date(2013, 1, 1), "end": dt.date(2013, 1, 4), "weather_hours": 6}
+    )
+    columns = ("tail_leg", "tail_legs", "tail_prev_sched_dep_time", "origin_hour_flights", "origin_day_flights",
+               "nyc_hour_flights")  # fmt: skip
+    counts = {row["flight_id"]: tuple(row[column] for column in columns) for row in rows.to_pylist()}
+
+    assert counts["20130101-UA-1545-EWR-0515"] == (1, 1, None, 1, 1, 2)  # EWR and LGA both have a 05:xx flight
+    assert counts["20130101-AA-1141-JFK-0600"] == (1, 1, None, 2, 2, 2)  # two JFK departures at 06:00
+    assert counts["20130101-B6-725-JFK-0600"] == (None, None, None, 2, 2, 2)  # no tail number: no rotation
+    assert counts["20130102-UA-1545-EWR-1030"] == (1, 1, None, 1, 1, 1)  # N14228's only leg of Jan 2
 
 
 def test_flights_between_matches_the_history_schema(seeded_url: str) -> None:
-    table = query_arrow(seeded_url, "flights_between", {"start": dt.date(2013, 1, 1), "end": dt.date(2013, 1, 4)})
+    table = query_arrow(
+        seeded_url, "flights_between", {"start": dt.date(2013, 1, 1), "end": dt.date(2013, 1, 4), "weather_hours": 6}
+    )
 
     validated = HistoryFlights.validate(table.to_pandas(date_as_object=False), lazy=True)
 
@@ -353,7 +379,9 @@ def test_real_data_has_every_flight_of_2013(real_url: str) -> None:
 
 
 def test_real_data_flight_ids_are_unique(real_url: str) -> None:
-    table = query_arrow(real_url, "flights_between", {"start": dt.date(2013, 1, 1), "end": dt.date(2014, 1, 1)})
+    table = query_arrow(
+        real_url, "flights_between", {"start": dt.date(2013, 1, 1), "end": dt.date(2014, 1, 1), "weather_hours": 6}
+    )
 
     flight_ids = table.column("flight_id")
     assert table.num_rows == 336776  # the joins add no rows

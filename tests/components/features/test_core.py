@@ -9,12 +9,13 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.common.config import TrainSettings
+from components.common.config import TrainSettings, WindowSettings
 from components.contracts import LABEL, LEAKAGE_COLUMNS
 from components.features.core import (
     CATEGORICAL_FEATURES,
     FEATURE_COLUMNS,
     NUMERIC_FEATURES,
+    OutcomeHistory,
     build_features,
     clock_to_minutes,
 )
@@ -127,9 +128,10 @@ def test_build_features_keeps_rows_and_order_for_any_valid_frame(
     assert len(features) == len(flights)
     assert features["flight_id"].tolist() == flights["flight_id"].tolist()
     LabelledFeatures.validate(features, lazy=True)
-    # row-wise: the features of a part are that part of the features
+    # row-wise given the history the rates come from: the features of a part are that part of the features
     half = flights.iloc[: len(flights) // 2]
-    pd.testing.assert_frame_equal(build_features(half), features.iloc[: len(half)])
+    history = OutcomeHistory(flights, WindowSettings().rate_days)
+    pd.testing.assert_frame_equal(build_features(half, history), features.iloc[: len(half)])
 
 
 def test_every_valid_input_row_gives_a_valid_feature_row(history_flights: pd.DataFrame) -> None:
