@@ -32,21 +32,26 @@ def split_by_time(features: pd.DataFrame, holdout_start: dt.date) -> tuple[pd.Da
     return train, holdout
 
 
-def build_model(settings: TrainSettings) -> Pipeline:
-    """An unfitted pipeline: categorical codes learned at fit time, then gradient boosting."""
+def build_model(
+    settings: TrainSettings,
+    numeric: tuple[str, ...] = NUMERIC_FEATURES,
+    categorical: tuple[str, ...] = CATEGORICAL_FEATURES,
+) -> Pipeline:
+    """An unfitted pipeline: categorical codes learned at fit time, then gradient boosting (on the columns given:
+    the feature study drops some; the pipeline passes none)."""
     encode = ColumnTransformer(
         [
             (
                 "categories",
                 OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan),
-                list(CATEGORICAL_FEATURES),
+                list(categorical),
             ),
-            ("numbers", "passthrough", list(NUMERIC_FEATURES)),
+            ("numbers", "passthrough", list(numeric)),
         ],
         verbose_feature_names_out=False,
     ).set_output(transform="pandas")
     boost = HistGradientBoostingClassifier(
-        categorical_features=list(CATEGORICAL_FEATURES),
+        categorical_features=list(categorical),
         max_iter=settings.max_iter,
         learning_rate=settings.learning_rate,
         max_leaf_nodes=settings.max_leaf_nodes,
@@ -64,8 +69,18 @@ def model_inputs(features: pd.DataFrame) -> pd.DataFrame:
 
 
 def fit_model(train: pd.DataFrame, settings: TrainSettings) -> Pipeline:
-    """Fit a fresh pipeline on the training rows."""
-    return build_model(settings).fit(model_inputs(train), train[LABEL].astype(int))
+    """Fit a fresh pipeline on the training rows.
+
+    A feature missing on every training row carries nothing to learn and is left out of this fit (scikit-learn
+    1.9's binning fails on an all-missing column: a short window can have no wind-gust reading before 06:00).
+    """
+    known = train.notna().any()
+    model = build_model(
+        settings,
+        numeric=tuple(name for name in NUMERIC_FEATURES if known[name]),
+        categorical=tuple(name for name in CATEGORICAL_FEATURES if known[name]),
+    )
+    return model.fit(model_inputs(train), train[LABEL].astype(int))
 
 
 def predict_proba(model: Pipeline, features: pd.DataFrame) -> np.ndarray:

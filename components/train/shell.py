@@ -1,4 +1,11 @@
-"""Train: fit on the window before the holdout; register the model in MLflow's registry with its lineage."""
+"""Train: fit on the window before the holdout and register the model in MLflow's registry with its lineage; then
+refit the same recipe on the whole window, up to the day before the run date, and save it for promote.
+
+The challenger is what evaluate judges (on the holdout it has not seen). The refit is what serves when promote
+promotes the challenger: it has seen the last ``holdout_days`` days too, so the day is scored by a model trained up
+to the day before. Promote registers it (``role=refit``, ``refit_of`` the challenger) only then; evaluate judges a
+refit champion by the challenger it was refit from (it cannot be judged on a holdout it has seen).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from components.common import tracking
 from components.common.artifacts import read_frame
@@ -29,6 +38,7 @@ class Request(TrackedRequest):
     image: str = "unknown"  # recorded in the lineage
     history_features: InputFile
     model: OutputFile
+    refit: OutputFile  # the recipe refit on the whole window, saved (a folder), for promote to register
 
 
 class Report(StageReport):
@@ -47,6 +57,26 @@ class Report(StageReport):
         metadata["registry_uri"] = f"models:/{REGISTERED_MODEL}/{self.model_version}"
 
 
+def _save_refit(request: Request, window: pd.DataFrame, challenger: str, lineage: dict[str, Any]) -> None:
+    """The challenger's recipe fit on the whole window, saved with its lineage (promote registers it on promotion)."""
+    data_hash = content_hash(window)
+    key = fingerprint(request.run_date, data_hash, request.train, request.code_version)
+    refit_lineage = {
+        **{name: value for name, value in lineage.items() if not name.startswith("holdout")},
+        tracking.ROLE_TAG: "refit",
+        tracking.REFIT_OF_TAG: challenger,
+        tracking.FINGERPRINT_TAG: key,
+        "train_end": str(window["flight_date"].max().date()),
+        "train_rows": len(window),
+        "train_disruption_rate": round(float(window[LABEL].mean()), 6),
+        "data_sha256": data_hash,
+    }
+    shutil.rmtree(request.refit, ignore_errors=True)  # a retried attempt's leftovers
+    model = fit_model(window, request.train)
+    tracking.save_model(model, request.refit, profile_features(window), model_inputs(window).head(5), refit_lineage)
+    get_logger().info("refit of version %s on the whole window (%d rows) saved for promote", challenger, len(window))
+
+
 def run(request: Request) -> Report:
     """Fit the challenger and register it; returns its version and lineage."""
     day, settings = request.run_date, request.train
@@ -57,7 +87,7 @@ def run(request: Request) -> Report:
     data_hash = content_hash(train)
     key = fingerprint(day, data_hash, settings, request.code_version)
     model = fit_model(train, settings)
-    lineage = {
+    lineage: dict[str, Any] = {
         tracking.ROLE_TAG: "challenger",
         "run_date": day.isoformat(),
         "train_start": str(train["flight_date"].min().date()),
@@ -86,6 +116,7 @@ def run(request: Request) -> Report:
         "model version %s (%s) %s: %d training rows",
         version, key, "registered" if created else "already registered", len(train),
     )  # fmt: skip
+    _save_refit(request, pd.concat([train, holdout], ignore_index=True), version, lineage)
     return Report(
         model_version=version,
         fingerprint=key,

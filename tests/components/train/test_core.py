@@ -76,6 +76,21 @@ def test_fit_is_deterministic(history_features: pd.DataFrame, small_train_settin
     assert len(np.unique(first)) > 5
 
 
+@pytest.mark.parametrize("column", ["wind_gust", "plane_type"])
+def test_a_feature_missing_on_every_training_row_is_left_out_of_the_fit(
+    history_features: pd.DataFrame, small_train_settings: TrainSettings, column: str
+) -> None:
+    """scikit-learn 1.9 fails to bin an all-missing column; such a feature is left out, and scoring rows that do
+    have it score as if they did not."""
+    train, holdout = split_by_time(history_features, HOLDOUT_START)
+    train = train.assign(**{column: None})
+
+    model = fit_model(train, small_train_settings)
+
+    np.testing.assert_array_equal(predict_proba(model, holdout), predict_proba(model, holdout.assign(**{column: None})))
+    assert column not in model[:-1].get_feature_names_out()
+
+
 def test_fit_depends_on_the_parameters(history_features: pd.DataFrame, small_train_settings: TrainSettings) -> None:
     train, holdout = split_by_time(history_features, HOLDOUT_START)
     shallower = small_train_settings.model_copy(update={"max_iter": 3})
