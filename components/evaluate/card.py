@@ -6,18 +6,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.contracts import LABEL, LEAKAGE_COLUMNS
+from components.evaluate.evaluation import METRICS_NOTE, SHOWN_METRICS
 from components.features.core import FEATURE_COLUMNS
-
-_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss")
 
 
 def render_card(version: str, lineage: Mapping[str, Any], metrics: Mapping[str, Mapping[str, float] | None]) -> str:
     """Intended use, training window and data, holdout metrics against the baseline, the leakage rule, limits."""
     rows = "\n".join(
-        f"| {role} | " + " | ".join(f"{values[name]:.4f}" for name in _METRICS) + " |"
+        f"| {role} | " + " | ".join(f"{values[name]:{spec}}" for name, _, spec in SHOWN_METRICS) + " |"
         for role, values in metrics.items()
         if values is not None
     )
+    headings = " | ".join(heading for _, heading, _ in SHOWN_METRICS)
     return f"""# flight-disruption, version {version} ({lineage.get("role", "challenger")})
 
 ## Intended use
@@ -36,9 +36,11 @@ about a single passenger, and not outside the three airports and the carriers it
   `{lineage.get("parameters")}`.
 
 ## Holdout metrics (same rows for every contender)
-| model | ROC AUC | PR AUC | Brier | log loss |
-|---|---|---|---|---|
+| model | {headings} |
+|---|{"---|" * len(SHOWN_METRICS)}
 {rows}
+
+{METRICS_NOTE}
 
 ## Leakage rule
 Only what is known when the day is scored: the features are {", ".join(f"`{c}`" for c in FEATURE_COLUMNS)}.

@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.metrics import roc_curve
 
 from components.evaluate.core import calibration_table
+from components.evaluate.evaluation import METRICS_NOTE, SHOWN_METRICS
 
 
 def _png(figure: Any) -> str:
@@ -66,11 +67,12 @@ def render_report(
     """A self-contained HTML page."""
     rows = "".join(
         f"<tr><td>{html.escape(role)}</td>"
-        + "".join(f"<td>{values[k]:.4f}</td>" for k in ("roc_auc", "pr_auc", "brier", "log_loss"))
+        + "".join(f"<td>{values[key]:{spec}}</td>" for key, _, spec in SHOWN_METRICS)
         + "</tr>"
         for role, values in metrics.items()
         if values is not None
     )
+    headings = "".join(f"<th>{heading}</th>" for _, heading, _ in SHOWN_METRICS)
     images = "".join(
         f'<img alt="{alt}" src="data:image/png;base64,{data}">'
         for alt, data in (
@@ -86,6 +88,7 @@ def render_report(
 <p>Challenger {text.get("version")}, trained on {text.get("train_rows")} flights
 ({text.get("train_start")} to {text.get("train_end")}); holdout {text.get("holdout_rows")} flights
 ({text.get("holdout_start")} to {text.get("holdout_end")}).</p>
-<table><tr><th>model</th><th>ROC AUC</th><th>PR AUC</th><th>Brier</th><th>log loss</th></tr>{rows}</table>
+<table><tr><th>model</th>{headings}</tr>{rows}</table>
+<p>{html.escape(METRICS_NOTE)}</p>
 {images}</body></html>
 """

@@ -25,7 +25,8 @@ from components.common.stage import InputFile, OutputFile, StageReport, TrackedR
 from components.contracts import LABEL, holdout_start
 from components.evaluate.baseline import BaselineModel
 from components.evaluate.card import render_card
-from components.evaluate.core import confusion_at, feature_importance, roc_points, score_predictions
+from components.evaluate.compare import compare
+from components.evaluate.core import confusion_at, feature_importance, operations_metrics, roc_points, score_predictions
 from components.evaluate.evaluation import Evaluation, Metrics
 from components.evaluate.report import render_report
 from components.features.profile import profile_features
@@ -97,6 +98,42 @@ def _save_baseline(request: Request, baseline: BaselineModel, train: Any) -> str
     return key
 
 
+def judged_version(uri: str, serving: Any) -> Any:
+    """The version whose holdout predictions stand for the champion: a champion refit on its whole window has seen
+    this holdout, so the challenger it was refit from (same recipe, data up to its own holdout) is judged instead."""
+    if serving is None or tracking.REFIT_OF_TAG not in serving.tags:
+        return serving
+    return tracking.version(uri, serving.tags[tracking.REFIT_OF_TAG])
+
+
+def _metrics(days: Any, outcome: np.ndarray, curves: dict[str, Any]) -> dict[str, dict[str, float] | None]:
+    """Every contender's holdout figures (the operations metrics against the baseline's), ``None`` when absent."""
+    metrics = {
+        role: score_predictions(outcome, p) | operations_metrics(days, outcome, p, curves["baseline"])
+        for role, p in curves.items()
+    }
+    return {role: metrics.get(role) for role in ROLES}
+
+
+def _record(
+    request: Request, uri: str, evaluation: Evaluation, metrics: dict[str, dict[str, float] | None], card: str
+) -> None:
+    """The evaluation written for promote and on the day's MLflow run (metrics, report, card); the challenger's
+    holdout figures as tags of its version."""
+    day = request.run_date
+    with tracking.stage_run(uri, request.tracking_run_id, f"{day} evaluate", request.run_tags("evaluate")) as run_id:
+        write_json(json.loads(evaluation.model_dump_json()), request.evaluation)
+        flat = {f"{role}_{name}": value for role, values in metrics.items() for name, value in (values or {}).items()}
+        tracking.log(uri, run_id, metrics=flat, tags={"champion_version_at_evaluation": evaluation.champion_version})
+        tracking.log_files(uri, run_id, {"report.html": request.report, "model_card.md": request.card}, "evaluation")
+        tracking.set_version_tags(
+            uri,
+            request.model_version,
+            {f"holdout.{name}": round(value, 6) for name, value in evaluation.challenger.model_dump().items()},
+        )
+        tracking.describe_version(uri, request.model_version, card)
+
+
 def run(request: Request) -> Report:
     """Score the holdout with every contender, record the metrics in MLflow, write the report and the model card."""
     day, settings = request.run_date, request.evaluate
@@ -110,41 +147,32 @@ def run(request: Request) -> Report:
     challenger = tracking.load_model(uri, challenger_version)
     curves = {"challenger": predict_proba(challenger, holdout), "baseline": predict_proba(baseline, holdout)}
     serving = tracking.champion(uri)
-    if serving is not None:
-        curves["champion"] = predict_proba(tracking.load_model(uri, serving), holdout)
-    metrics: dict[str, dict[str, float] | None] = {role: score_predictions(outcome, p) for role, p in curves.items()}
-    metrics.setdefault("champion", None)
-    metrics = {role: metrics[role] for role in ROLES}
+    judged = judged_version(uri, serving)
+    if judged is not None:
+        curves["champion"] = predict_proba(tracking.load_model(uri, judged), holdout)
+    days = holdout["flight_date"]
+    metrics = _metrics(days, outcome, curves)
     lineage = dict(challenger_version.tags)
     card = render_card(request.model_version, lineage, metrics)
     importance = feature_importance(challenger, holdout, settings.seed)
     write_text(render_report(day.isoformat(), metrics, outcome, curves, importance, lineage), request.report)
     write_text(card, request.card)
     baseline_key = _save_baseline(request, baseline, train)
-    with tracking.stage_run(uri, request.tracking_run_id, f"{day} evaluate", request.run_tags("evaluate")) as run_id:
-        evaluation = Evaluation(
-            run_date=day.isoformat(),
-            challenger_version=request.model_version,
-            champion_version=str(serving.version) if serving is not None else None,
-            baseline_fingerprint=baseline_key,
-            holdout_rows=len(holdout),
-            **{role: Metrics(**values) if values else None for role, values in metrics.items()},
-        )
-        write_json(json.loads(evaluation.model_dump_json()), request.evaluation)
-        flat = {f"{role}_{name}": value for role, values in metrics.items() for name, value in (values or {}).items()}
-        tracking.log(uri, run_id, metrics=flat, tags={"champion_version_at_evaluation": evaluation.champion_version})
-        tracking.log_files(uri, run_id, {"report.html": request.report, "model_card.md": request.card}, "evaluation")
-        tracking.set_version_tags(
-            uri,
-            request.model_version,
-            {f"holdout.{name}": round(value, 6) for name, value in evaluation.challenger.model_dump().items()},
-        )
-        tracking.describe_version(uri, request.model_version, card)
     del train
-    log = get_logger()
+    evaluation = Evaluation(
+        run_date=day.isoformat(),
+        challenger_version=request.model_version,
+        champion_version=str(serving.version) if serving is not None else None,
+        champion_judged_version=str(judged.version) if judged is not None else None,
+        comparison=compare(days, outcome, curves["challenger"], curves["champion"], settings.seed) if judged else None,
+        baseline_fingerprint=baseline_key,
+        holdout_rows=len(holdout),
+        **{role: Metrics(**values) if values else None for role, values in metrics.items()},
+    )
+    _record(request, uri, evaluation, metrics, card)
     for role, values in metrics.items():
         if values is not None:
-            log.info("%s: roc_auc=%.4f brier=%.4f", role, values["roc_auc"], values["brier"])
+            get_logger().info("%s: roc_auc=%.4f brier=%.4f", role, values["roc_auc"], values["brier"])
     probability = np.asarray(curves["challenger"])
     return Report(
         challenger_version=request.model_version,

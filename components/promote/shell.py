@@ -33,6 +33,7 @@ class Request(TrackedRequest):
     model_version: str
     evaluation: InputFile
     baseline: InputFile  # the baseline evaluate saved: registered only when it must serve an empty registry
+    refit: InputFile  # the challenger's recipe refit on the whole window (train saved it): what serves once promoted
 
 
 class Report(StageReport):
@@ -40,6 +41,7 @@ class Report(StageReport):
 
     challenger: str
     promoted: bool
+    policy: str = "paired"  # the promote.policy the decision was made under
     reason: str
     champion_version: str | None
     champion_role: str | None
@@ -56,17 +58,40 @@ def _decide(evaluation: Evaluation, request: Request, serving: ModelVersion | No
     age = None
     if serving is not None and not is_baseline:
         age = (day - dt.date.fromisoformat(serving.tags["train_end"])).days
+    same = request.model_version in (champion_version, serving.tags.get(tracking.REFIT_OF_TAG) if serving else None)
     decision = decide(
         evaluation.challenger.model_dump(),
         evaluation.baseline.model_dump(),
         None if is_baseline or champion is None else champion.model_dump(),
-        champion_version == request.model_version,
+        same,
         age,
         request.promote,
+        evaluation.comparison,
     )
     if is_baseline and decision.promote:
         return Decision(True, decision.reason.replace("no champion yet", "the baseline serves"))
     return decision
+
+
+def _refit_card(uri: str, challenger: str, lineage: dict[str, object]) -> str:
+    """The refit version's description: what it is, then its challenger's model card (the holdout figures)."""
+    card = tracking.version(uri, challenger).description or ""
+    head = (
+        f"Refit of version {challenger} on the whole window ({lineage['train_start']} to {lineage['train_end']}, "
+        f"{lineage['train_rows']} flights): the same data, parameters and code plus the holdout days. The holdout "
+        f"figures below are version {challenger}'s, on days this refit has seen.\n\n"
+    )
+    return head + card
+
+
+def _register_refit(request: Request, uri: str, run_id: str) -> tuple[str, str]:
+    """Register the challenger's refit on the whole window (promote's champion in its place); its version and the
+    last day it has seen."""
+    saved, lineage = tracking.saved_at(request.refit, "train")
+    target, _ = tracking.register_saved(uri, run_id, saved, lineage[tracking.FINGERPRINT_TAG], lineage)
+    tracking.set_version_tags(uri, target, {"passed_floors": "true"})
+    tracking.describe_version(uri, target, _refit_card(uri, request.model_version, lineage))
+    return target, str(lineage["train_end"])
 
 
 def record(uri: str, run_id: str, decision: dict[str, object]) -> None:
@@ -98,12 +123,15 @@ def run(request: Request) -> Report:
     )
     with tracking.stage_run(uri, request.tracking_run_id, f"{day} promote", request.run_tags("promote")) as run_id:
         if target is None and serving is None:  # an empty registry: the baseline serves until a challenger passes
-            saved, lineage = tracking.saved_at(request.baseline)
+            saved, lineage = tracking.saved_at(request.baseline, "evaluate")
             target, _ = tracking.register_saved(uri, run_id, saved, evaluation.baseline_fingerprint, lineage)
             reason = f"no champion yet; {reason}: the baseline (version {target}) serves until a challenger passes"
+        tracking.set_version_tags(uri, model_version, {"passed_floors": str(passed).lower()})
+        if decision.promote:  # the challenger's recipe, refit up to the day before, serves in its place
+            target, seen_to = _register_refit(request, uri, run_id)
+            reason = f"{reason}; version {target} (its refit on the whole window, to {seen_to}) serves"
         if target is not None:
             tracking.set_champion(uri, target)
-        tracking.set_version_tags(uri, model_version, {"passed_floors": str(passed).lower()})
         champion_now = target or previous
         record(
             uri,
@@ -111,6 +139,7 @@ def run(request: Request) -> Report:
             {
                 "run_date": day.isoformat(),
                 "challenger": model_version,
+                "policy": request.promote.policy,
                 "previous_champion": previous,
                 "champion": champion_now,
                 "moved": target is not None and target != previous,
@@ -128,6 +157,7 @@ def run(request: Request) -> Report:
     return Report(
         challenger=model_version,
         promoted=decision.promote,
+        policy=request.promote.policy,
         reason=reason,
         champion_version=champion_now,
         champion_role=role,

@@ -7,9 +7,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from components.common.config import PromoteSettings
+from components.evaluate.evaluation import Comparison
 from components.promote.core import Decision, decide
 
-POLICY = PromoteSettings(min_roc_auc=0.6, min_improvement=0.002, max_brier_increase=0.002, max_champion_age_days=30)
+POLICY = PromoteSettings(
+    policy="margin", min_roc_auc=0.6, min_improvement=0.002, max_brier_increase=0.002, max_champion_age_days=30
+)
 BASELINE = {"roc_auc": 0.62, "brier": 0.17}
 CHAMPION = {"roc_auc": 0.70, "brier": 0.150}
 
@@ -157,3 +160,64 @@ def test_a_promoted_challenger_always_passed_the_floors(
         assert challenger["roc_auc"] > baseline["roc_auc"]
         assert challenger["brier"] < baseline["brier"]
         assert not (same_version and champion is not None)
+
+
+# --- the paired policy (the default) ------------------------------------------------------------------------------
+
+
+def _comparison(auc: tuple[float, float, float], brier: tuple[float, float, float]) -> Comparison:
+    return Comparison(
+        days=7, flights=6000, roc_auc_diff=auc[0], roc_auc_diff_low=auc[1], roc_auc_diff_high=auc[2],
+        brier_diff=brier[0], brier_diff_low=brier[1], brier_diff_high=brier[2], confidence=0.9, resamples=200,
+    )  # fmt: skip
+
+
+def _paired(comparison: Comparison | None) -> Decision:
+    return decide({"roc_auc": 0.69, "brier": 0.16}, BASELINE, CHAMPION, False, 5, PromoteSettings(), comparison)
+
+
+def test_the_paired_policy_is_the_default() -> None:
+    assert PromoteSettings().policy == "paired"
+
+
+def test_a_tie_within_the_noise_goes_to_the_fresher_challenger() -> None:
+    decision = _paired(_comparison((-0.004, -0.02, 0.012), (0.001, -0.002, 0.004)))
+
+    assert decision.promote
+    assert decision.reason.startswith(
+        "no difference beyond the noise, the fresher data wins: ROC AUC -0.0040 [-0.0200, +0.0120]"
+    )
+
+
+def test_a_challenger_worse_beyond_the_noise_keeps_the_champion() -> None:
+    ranks = _paired(_comparison((-0.03, -0.05, -0.01), (0.0, -0.002, 0.002)))
+    calibration = _paired(_comparison((0.0, -0.01, 0.01), (0.004, 0.001, 0.007)))
+
+    assert ranks == Decision(
+        False,
+        "challenger ranks worse: ROC AUC -0.0300 [-0.0500, -0.0100] "
+        "(challenger - champion on the same 6000 flights, 90% intervals over 7 days)",
+    )
+    assert not calibration.promote
+    assert calibration.reason.startswith("challenger is worse calibrated: Brier +0.0040 [+0.0010, +0.0070]")
+
+
+def test_a_challenger_better_beyond_the_noise_is_promoted() -> None:
+    decision = _paired(_comparison((0.03, 0.01, 0.05), (-0.002, -0.004, 0.0)))
+
+    assert decision.promote
+    assert decision.reason.startswith("challenger ranks better: ROC AUC +0.0300 [+0.0100, +0.0500]")
+
+
+def test_without_a_comparison_the_paired_policy_moves_nothing() -> None:
+    assert _paired(None) == Decision(
+        False, "no paired comparison of challenger and champion in the evaluation: rerun evaluate"
+    )
+
+
+def test_the_always_policy_takes_any_challenger_past_the_floors() -> None:
+    always = PromoteSettings(policy="always")
+    worse = {"roc_auc": 0.65, "brier": 0.165}
+
+    assert decide(worse, BASELINE, CHAMPION, False, 5, always).promote
+    assert not decide({"roc_auc": 0.61, "brier": 0.18}, BASELINE, CHAMPION, False, 5, always).promote  # floors
