@@ -149,7 +149,8 @@ def _head(build: Build, run: Run, warehouse_url: Any, window: Any, validate: Any
     )  # fmt: skip
     valid_history, valid_scoring = valid.outputs["valid_history"], valid.outputs["valid_scoring"]
     feats = _stage(
-        build, "build features", c.features(run_date=day, valid_history=valid_history, valid_scoring=valid_scoring),
+        build, "build features",
+        c.features(run_date=day, window=window, valid_history=valid_history, valid_scoring=valid_scoring),
         cache=True,
     )  # fmt: skip
     return flights, valid, feats
@@ -225,6 +226,7 @@ def build_daily_pipeline(build: Build) -> Any:
                 c.promote(
                     **run.tracked, promote=promote, model_version=version,
                     evaluation=evaluation.outputs["evaluation"], baseline=evaluation.outputs["baseline"],
+                    refit=challenger.outputs["refit"],
                 ),
             )  # fmt: skip
             scores, _ = _tail(build, run, warehouse_url, valid, feats)

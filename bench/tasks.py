@@ -225,7 +225,11 @@ def task_ingest_pandas(job: dict[str, Any]) -> dict[str, Any]:
     from components.common.warehouse.url import parse_warehouse_url
 
     sql = read_sql("flights_between")
-    params = {"start": dt.date.fromisoformat(job["start"]), "end": dt.date.fromisoformat(job["end"])}
+    from components.common.config import WindowSettings
+    from components.ingest.core import flights_params
+
+    day = dt.date.fromisoformat
+    params = flights_params(day(job["start"]), day(job["end"]), WindowSettings())
     started = time.perf_counter()
     if job["warehouse_url"].startswith("duckdb:"):
         import duckdb

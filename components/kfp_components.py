@@ -94,12 +94,13 @@ def validate(
 @dsl.component(base_image=placeholder_image("features"), install_kfp_package=False)
 def features(
     run_date: str,
+    window: dict,
     valid_history: Input[Dataset],
     valid_scoring: Input[Dataset],
     history_features: Output[Dataset],
     scoring_features: Output[Dataset],
 ) -> str:
-    """Row-wise features, the same code for training and scoring."""
+    """Features known at the scoring time, the same code for training and scoring."""
     arguments = dict(locals())
     from components.common.stage import run_component
 
@@ -117,8 +118,10 @@ def train(
     image: str,
     history_features: Input[Dataset],
     model: Output[Model],
+    refit: Output[Model],
 ) -> NamedTuple("TrainOutputs", model_version=str, report=str):  # type: ignore[valid-type]
-    """Fit the challenger on the window before the holdout and register it (its version is an output of its own)."""
+    """Fit the challenger on the window before the holdout and register it (its version is an output of its own);
+    refit the recipe on the whole window and save it for promote."""
     arguments = dict(locals())
     from components.common.stage import run_component
 
@@ -157,6 +160,7 @@ def promote(
     model_version: str,
     evaluation: Input[Artifact],
     baseline: Input[Model],
+    refit: Input[Model],
 ) -> str:
     """Apply the written policy; the registry's champion alias moves, or not at all; the decision is recorded."""
     arguments = dict(locals())

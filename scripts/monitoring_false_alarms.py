@@ -31,8 +31,9 @@ import pandas as pd
 from components.common.config import PromoteSettings, WindowSettings, load_settings
 from components.common.warehouse import reads
 from components.contracts import LABEL, history_window, holdout_start
-from components.features.core import build_features
+from components.features.core import OutcomeHistory, build_features
 from components.features.profile import profile_features
+from components.ingest.core import flights_params
 from components.monitor.checks import judge_day, judge_outcomes
 from components.monitor.core import check_outcomes
 from components.schemas import HistoryFlights, LabelledFeatures
@@ -66,11 +67,11 @@ DEFECTS: dict[str, tuple[str, Defect]] = {
 
 def load_features(warehouse_url: str) -> pd.DataFrame:
     """Every 2013 flight, validated and featurized by the stages' functions."""
-    flights = reads.query_arrow(
-        warehouse_url, "flights_between", {"start": dt.date(2013, 1, 1), "end": dt.date(2014, 1, 1)}
-    )
+    window = WindowSettings()
+    params = flights_params(dt.date(2013, 1, 1), dt.date(2014, 1, 1), window)
+    flights = reads.query_arrow(warehouse_url, "flights_between", params)
     valid = split_valid_rows(flights.to_pandas(date_as_object=False), HistoryFlights, "history").valid
-    return LabelledFeatures.validate(build_features(valid), lazy=True)
+    return LabelledFeatures.validate(build_features(valid, OutcomeHistory(valid, window.rate_days)), lazy=True)
 
 
 def training_part(features: pd.DataFrame, day: dt.date, window: WindowSettings) -> pd.DataFrame:

@@ -48,6 +48,7 @@ def stage_values(folder: Path, settings: Settings, run_date: str, **extra: Any) 
         "card": folder / "model_card.md",
         "evaluation": folder / "evaluation.json",
         "baseline": folder / "baseline",
+        "refit": folder / "refit",
         "model": folder / "model.pkl",
         **settings.stage_groups(),
         "run_date": run_date,

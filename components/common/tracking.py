@@ -45,7 +45,10 @@ if TYPE_CHECKING:
 SCHEMES = ("sqlite", "postgresql", "http", "https")
 # MLflow's UI opens an experiment of this kind on its runs table, not on the GenAI traces overview.
 KIND = {"mlflow.experimentKind": "custom_model_development"}
-ROLE_TAG = "role"  # "challenger" (trained by train) or "baseline" (the naive baseline, the empty registry's champion)
+# "challenger" (trained by train), "refit" (its recipe on the whole window, the champion once promoted) or
+# "baseline" (the naive baseline, the empty registry's champion).
+ROLE_TAG = "role"
+REFIT_OF_TAG = "refit_of"  # a refit's challenger: the version evaluate judges in its place
 FINGERPRINT_TAG = "fingerprint"
 SHA_TAG = "model_sha256"
 MODEL_DIR = "model"
@@ -328,13 +331,13 @@ def save_model(
     return SavedModel(folder, _sha256(folder / MODEL_DIR / "model.pkl"))
 
 
-def saved_at(folder: Path) -> tuple[SavedModel, dict[str, Any]]:
-    """A model another task saved with its lineage; a missing or broken folder is one line."""
+def saved_at(folder: Path, saved_by: str) -> tuple[SavedModel, dict[str, Any]]:
+    """A model another task (``saved_by``) saved with its lineage; a missing or broken folder is one line."""
     try:
         lineage: dict[str, Any] = json.loads((folder / LINEAGE_FILE).read_text())
         return SavedModel(folder, _sha256(folder / MODEL_DIR / "model.pkl")), lineage
     except (OSError, ValueError) as error:
-        raise PipelineError(f"saved model at {folder} is missing or broken ({error}): rerun evaluate") from None
+        raise PipelineError(f"saved model at {folder} is missing or broken ({error}): rerun {saved_by}") from None
 
 
 def register_saved(uri: str, run_id: str, saved: SavedModel, key: str, tags: Mapping[str, Any]) -> tuple[str, bool]:

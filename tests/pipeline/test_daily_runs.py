@@ -22,25 +22,35 @@ def _query(warehouse: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
         return connection.execute(sql, list(params)).fetchall()
 
 
-def test_first_day_crowns_a_champion_that_beats_the_baseline(backfilled: dict[str, Any]) -> None:
+def test_first_day_serves_the_baseline_when_its_challenger_does_not_beat_it(backfilled: dict[str, Any]) -> None:
+    """On 2013-06-15 the first challenger loses to the naive baseline on its holdout: the baseline is registered
+    and serves, so the day's flights are scored all the same."""
     first = backfilled["days"][0]
     assert first["run_date"] == DAY
     assert first["metrics"]["champion"] is None
-    assert first["metrics"]["challenger"]["roc_auc"] > first["metrics"]["baseline"]["roc_auc"]
-    assert first["metrics"]["challenger"]["brier"] < first["metrics"]["baseline"]["brier"]
-    assert first["promotion"]["promoted"] is True
-    assert first["promotion"]["reason"].startswith("no champion yet")
-    assert first["model_role"] == "challenger"
+    assert first["metrics"]["challenger"]["roc_auc"] < first["metrics"]["baseline"]["roc_auc"]
+    assert first["promotion"]["promoted"] is False
+    assert first["promotion"]["reason"].startswith("no champion yet; challenger does not beat the baseline")
+    assert first["model_role"] == "baseline"
+    assert (
+        first["predictions"]
+        == _query(backfilled["warehouse"], "SELECT count(*) FROM flights WHERE year = 2013 AND month = 6 AND day = 15")[
+            0
+        ][0]
+    )
     assert first["rows"]["ingested"]["history"] > 80_000
     assert Path(first["outputs"]["report"]).read_text().count("data:image/png;base64,") == 3
 
 
-def test_second_day_compares_challenger_with_champion(backfilled: dict[str, Any]) -> None:
+def test_second_day_compares_challenger_with_champion_and_its_refit_serves(backfilled: dict[str, Any]) -> None:
     second = backfilled["days"][1]
     assert second["metrics"]["champion"] is not None
-    assert set(second["metrics"]["champion"]) == {"roc_auc", "pr_auc", "brier", "log_loss"}
+    assert {"roc_auc", "pr_auc", "brier", "log_loss", "within_day_roc_auc", "top10_lift", "ece", "brier_skill"} <= set(
+        second["metrics"]["champion"]
+    )
     assert second["promotion"]["previous_champion"] == backfilled["days"][0]["model_version"]
-    assert second["promotion"]["reason"]
+    assert second["promotion"]["promoted"] is True
+    assert second["model_role"] == "refit"  # the challenger's recipe refit on the whole window serves
     decisions = tracking.decisions(backfilled["uri"])
     assert [d["run_date"] for d in decisions] == [DAY, NEXT_DAY, NEXT_DAY]
     assert tracking.champion(backfilled["uri"]) == second["model_version"]
@@ -83,15 +93,29 @@ def test_every_run_is_an_mlflow_run_with_its_metrics_and_artifacts(backfilled: d
 
 def test_each_trained_model_is_one_version_with_its_lineage(backfilled: dict[str, Any]) -> None:
     versions = tracking.versions(backfilled["uri"])
-    first, second = backfilled["days"][0]["model_version"], backfilled["days"][1]["promotion"]["challenger"]
-    assert [str(v.version) for v in versions] == [first, second]  # the rerun of the second day added none
+    challengers = [day["promotion"]["challenger"] for day in backfilled["days"]]
+    baseline, refit = backfilled["days"][0]["model_version"], backfilled["days"][1]["model_version"]
+    # the rerun of the second day added none
+    assert [str(v.version) for v in versions] == [challengers[0], baseline, challengers[1], refit]
+    assert [v.tags["role"] for v in versions] == ["challenger", "baseline", "challenger", "refit"]
+    refit_tags = versions[3].tags
+    assert refit_tags["refit_of"] == challengers[1]
+    # the refit has seen up to the day before its run date, the holdout included
+    assert (refit_tags["train_start"], refit_tags["train_end"]) == ("2013-03-18", DAY)
+    assert not any(key.startswith("holdout_") for key in refit_tags)
+    assert int(refit_tags["train_rows"]) > int(versions[2].tags["train_rows"])
     lineage = versions[0].tags
     assert (lineage["train_start"], lineage["train_end"]) == ("2013-03-17", "2013-06-07")
     assert (lineage["holdout_start"], lineage["holdout_end"]) == ("2013-06-08", "2013-06-14")
-    assert (
-        int(lineage["train_rows"]) + int(lineage["holdout_rows"])
-        == backfilled["days"][0]["rows"]["ingested"]["history"]
-    )
+    with duckdb.connect(str(backfilled["warehouse"]), read_only=True) as connection:
+        (in_window,) = connection.execute(
+            "SELECT count(*) FROM flights WHERE make_date(year, month, day) BETWEEN ? AND ?",
+            [lineage["train_start"], lineage["holdout_end"]],
+        ).fetchone()
+    # The window's flights that passed validation (ingest's history also holds the 28 days before, for the rates).
+    trained = int(lineage["train_rows"]) + int(lineage["holdout_rows"])
+    assert in_window - sum(backfilled["days"][0]["rows"]["quarantined"].values()) <= trained <= in_window
+    assert trained < backfilled["days"][0]["rows"]["ingested"]["history"]
     assert len(lineage["data_sha256"]) == 64
     assert len(lineage["model_sha256"]) == 64
     assert lineage["code_version"]
@@ -198,9 +222,9 @@ def test_rollback_moves_the_alias_to_a_named_version_then_back_and_records_who_a
 ) -> None:
     options = _store_copy(backfilled, tmp_path)
     uri = options[1]
-    first, second = (str(v.version) for v in tracking.versions(uri))
     serving = tracking.champion(uri)
-    other = second if serving == first else first
+    other = backfilled["days"][0]["model_version"]  # the first day's champion, the baseline
+    assert other != serving
     assert pipeline.main(["rollback", "--to", other, "--reason", "bad data upstream", *options]) == 0
     assert capsys.readouterr().out.strip() == f"champion: version {serving} -> {other} (bad data upstream)"
     assert tracking.champion(uri) == other
@@ -234,11 +258,12 @@ def test_rollback_to_a_version_that_does_not_exist_is_one_line_and_changes_nothi
 def test_rollback_with_no_previous_champion_is_one_line_and_changes_nothing(
     backfilled: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The alias is set by hand (MLflow's client) to the first day's champion, which followed no other."""
     options = _store_copy(backfilled, tmp_path)
-    assert backfilled["days"][1]["promotion"]["promoted"] is False  # the first day's champion still serves
+    champion = backfilled["days"][0]["model_version"]
+    tracking.client(options[1]).set_registered_model_alias("flight-disruption", "champion", champion)
     before = tracking.state(options[1])
     assert pipeline.main(["rollback", "--reason", "test", *options]) == 2
-    champion = backfilled["days"][0]["model_version"]
     assert capsys.readouterr().err.strip() == (
         f"error: champion version {champion} has no previous champion: pass --to VERSION"
     )

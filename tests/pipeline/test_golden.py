@@ -1,5 +1,7 @@
 """Golden predictions: two consecutive days on the local runner give, to the last bit, the predictions the code gave
-before the one-entry-point restructure (tests/golden/, written from commit 3019568 with configs/local.yaml).
+when the file was written (tests/golden/, with configs/local.yaml). Last written for issue 14's model: features known
+at the scoring time, time-aware rates, the refit on the whole window. On 2013-06-15 the baseline serves (the first
+challenger does not beat it on its holdout); on 2013-06-16 the challenger's refit does.
 
 A deliberate change to the model, its features or its data changes these numbers: regenerate the file then, in the
 same commit, and say why in its message. Anything else that changes them is a regression.

@@ -70,7 +70,9 @@ def test_replay_registers_and_promotes_as_the_scheduled_runs_do(replayed: dict[s
     replay, run = replayed["replay"]["uri"], replayed["run"]["uri"]
     fingerprints = [[v.tags["fingerprint"] for v in tracking.versions(uri)] for uri in (replay, run)]
     assert fingerprints[0] == fingerprints[1]
-    assert len(fingerprints[0]) == len(DAYS)
+    roles = [v.tags["role"] for v in tracking.versions(replay)]
+    assert roles.count("challenger") == len(DAYS)  # one a day, and beside each promoted one its refit
+    assert roles.count("refit") == sum(d["promoted"] == "True" for d in tracking.decisions(replay)) > 0
     assert _decisions(replay) == _decisions(run)
     assert tracking.champion(replay) == tracking.champion(run)
     daily = [r for r in tracking.runs(replay) if r.data.tags.get("pipeline") == "daily"]
@@ -177,7 +179,7 @@ def test_replay_refuses_a_store_with_models_trained_after_its_first_day(
     before = len(tracking.runs(store["uri"]))
     argv = ["replay", "--start", "2013-06-01", "--end", "2013-06-02", *_options(store["warehouse"], store["root"])]
     assert _error(argv, capsys) == (
-        f"error: the tracking store {store['uri']} already holds model version 3, trained for 2013-06-16, after "
+        f"error: the tracking store {store['uri']} already holds model version 4, trained for 2013-06-16, after "
         "the replay's first day 2013-06-01 (it has seen those days' outcomes): pass --fresh to start over with an "
         "empty store, or --artifact-root for a replay of its own"
     )
@@ -251,7 +253,8 @@ def test_ctrl_c_stops_cleanly_and_fresh_starts_over(seeded_warehouse: Path, tmp_
     assert [r.data.tags.get("run_date") for r in tracking.runs(uri) if r.data.tags.get("pipeline") == "daily"] == [
         "2013-06-15"
     ]
-    assert len(tracking.versions(uri)) == 1
+    # an empty store again: the day's challenger, and the baseline it did not beat, which serves
+    assert [v.tags["role"] for v in tracking.versions(uri)] == ["challenger", "baseline"]
     assert sorted(json.loads((root / "replay" / "ledger.json").read_text())["days"]) == ["2013-06-15"]
 
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from components.common.config import WindowSettings
 from components.common.warehouse.reads import read_table_rows
 from components.common.warehouse.url import parse_warehouse_url
 from components.common.warehouse.writes import replace_day_rows
@@ -27,6 +28,7 @@ from tests.reliability.conftest import DAY, Case, State
 from tests.support.postgres import PostgresServer
 
 RUN_DAY = dt.date.fromisoformat(DAY)
+HISTORY_START = dt.date(2013, 3, 17)  # the 90-day window of the run day
 LIMIT = 0.02
 STRUCTURE_FIX = "fix the warehouse tables or the query in sql/"
 
@@ -178,19 +180,19 @@ STRUCTURAL: list[tuple[str, Mutation, str]] = [
     (
         "only cancelled flights in the window",
         _all_cancelled,
-        "every one of the 27963 valid history flights is disrupted: a model can't learn from one outcome; "
+        "every one of the 54107 valid history flights is disrupted: a model can't learn from one outcome; "
         "check the warehouse's flights table (cancellations, arr_delay) for the window",
     ),
     (
         "nulls where forbidden, over the limit",
         _set("history", "origin", None, share=0.05),
-        "1399 of 27963 history rows (5.0%) break row rules, over the limit of 2.0%: "
+        "2706 of 54107 history rows (5.0%) break row rules, over the limit of 2.0%: "
         "see the quarantine artifact, fix the source data or raise validate.max_quarantine_share",
     ),
     (
         "duplicate flights, over the limit",
         _duplicate_all,
-        "4000 of 29963 history rows (13.3%) break row rules, over the limit of 2.0%: "
+        "4000 of 56107 history rows (7.1%) break row rules, over the limit of 2.0%: "
         "see the quarantine artifact, fix the source data or raise validate.max_quarantine_share",
     ),
     (
@@ -339,7 +341,7 @@ FILES: list[tuple[str, str, Callable[[bytes], bytes], str]] = [
         "bit-flipped file",
         "history",
         _flip,
-        "could not verify page integrity, CRC checksum verification failed for page_ordinal 0",
+        "could not verify page integrity, CRC checksum verification failed for page_ordinal 1",
     ),
     (
         "not parquet",
@@ -608,9 +610,10 @@ def test_postgres_stops_during_the_query(
 
     monkeypatch.setattr(ingest, "write_batches", write_then_crash)
     out = tmp_path / "ingest"
+    history = out / "history.parquet"
     try:
         message = case.error(
-            lambda: ingest.write_history(postgres_warehouse, dt.date(2013, 3, 17), RUN_DAY, out / "history.parquet"),
+            lambda: ingest.write_history(postgres_warehouse, HISTORY_START, RUN_DAY, WindowSettings(), history),
             _any_message_starting(f"warehouse {postgres_warehouse} failed 2 time(s) with a transient error ("),
         )
         assert not (out / "history.parquet").exists()
@@ -620,7 +623,7 @@ def test_postgres_stops_during_the_query(
             postgres_server.start()
     assert "check that the database server is up and reachable" in message
     monkeypatch.setattr(ingest, "write_batches", real_write)
-    rows, days = ingest.write_history(postgres_warehouse, dt.date(2013, 3, 17), RUN_DAY, out / "history.parquet")
+    rows, days = ingest.write_history(postgres_warehouse, HISTORY_START, RUN_DAY, WindowSettings(), history)
     assert (rows, days) == (84_273, 90)  # the next run succeeds
 
 

@@ -67,7 +67,9 @@ def test_a_day_rerun_after_a_later_day_is_identical_and_recorded(
     assert len(decisions) == 2
     assert decisions[1]["promoted"] == "False"
     assert decisions[1]["moved"] == "False"
-    assert decisions[1]["reason"] == "challenger is the current champion (same data, parameters and code)"
+    # the same judgement, to the last digit (the first run also registered the baseline, which serves since)
+    assert decisions[1]["reason"].startswith("challenger does not beat the baseline (ROC AUC ")
+    assert decisions[1]["reason"] in decisions[0]["reason"]
     assert [(v.version, v.tags["fingerprint"]) for v in tracking.versions(uri)] == versions
     assert tracking.champion(uri) == champion == rerun["model_version"]
     day_runs = [run for run in tracking.runs(uri) if run.data.tags.get("run_date") == DAY]
@@ -82,10 +84,11 @@ SMALL = "window:\n  window_days: 14\n  holdout_days: 7\ntrain:\n  max_iter: 40\n
 def test_two_runs_of_the_same_day_at_once_leave_one_champion_and_every_decision(
     duckdb_seeded: Path, tmp_path: Path
 ) -> None:
-    """Two real processes run the same day on an empty registry at the same time: both register the same model
-    (one version is kept, no duplicate), both decide (two decisions on two runs), and the alias ends on that version.
-    The store is created first, as one CLI run does before its tasks (two processes can't create one SQLite store
-    at the same moment)."""
+    """Two real processes run the same day on an empty registry at the same time: both register the same
+    challenger (one version is kept, no duplicate), both find it does not beat the baseline on this small window and
+    register the same baseline (one version again), both decide (two decisions on two runs), and the alias ends on
+    the baseline. The store is created first, as one CLI run does before its tasks (two processes can't create one
+    SQLite store at the same moment)."""
     warehouse, artifacts, config = tmp_path / "warehouse.duckdb", tmp_path / "artifacts", tmp_path / "small.yaml"
     shutil.copyfile(duckdb_seeded, warehouse)
     config.write_text(SMALL)
@@ -108,13 +111,16 @@ def test_two_runs_of_the_same_day_at_once_leave_one_champion_and_every_decision(
     [version] = challenger
     fingerprints = [v.tags["fingerprint"] for v in tracking.versions(uri)]
     assert len(fingerprints) == len(set(fingerprints))  # no duplicate version (the baseline's included)
-    assert tracking.champion(uri) == version
+    assert [(str(v.version), v.tags["role"]) for v in tracking.versions(uri)][:1] == [(version, "challenger")]
+    assert [v.tags["role"] for v in tracking.versions(uri)] == ["challenger", "baseline"]
+    baseline = str(tracking.versions(uri)[1].version)
+    assert tracking.champion(uri) == baseline
     day_runs = [run for run in tracking.runs(uri) if run.data.tags.get("run_date") == DAY]
     assert [run.info.status for run in day_runs] == ["FINISHED", "FINISHED"]
     decisions = tracking.decisions(uri)
     assert len(decisions) == 2  # every decision recorded, one per run
-    assert {d["champion"] for d in decisions} == {version}
-    assert any(d["promoted"] == "True" for d in decisions)
+    assert {d["champion"] for d in decisions} == {baseline}
+    assert {d["promoted"] for d in decisions} == {"False"}
     predictions = _rows(f"duckdb:///{warehouse}", PREDICTIONS_TABLE, DAY)
     assert len(predictions) == len({row["flight_id"] for row in predictions}) == 801
-    assert {row["model_version"] for row in predictions} == {version}
+    assert {row["model_version"] for row in predictions} == {baseline}

@@ -24,7 +24,7 @@ def test_the_daily_stages_in_one_process_score_every_flight_of_the_day(duckdb_wa
     reports = run_stages(STAGES, stage_values(tmp_path, settings, "2013-06-15"))
 
     assert list(reports) == list(STAGES)
-    assert reports["promote"].champion_version == reports["train"].model_version  # type: ignore[attr-defined]
+    assert reports["predict"].model_version == reports["promote"].champion_version  # type: ignore[attr-defined]
     assert pq.read_table(tmp_path / "predictions.parquet").num_rows == reports["ingest"].scoring_rows == 801  # type: ignore[attr-defined]
     with duckdb.connect(duckdb_warehouse.removeprefix("duckdb:///"), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM flight_predictions").fetchone() == (801,)

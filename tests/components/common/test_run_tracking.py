@@ -50,8 +50,8 @@ def test_start_resolves_the_day_and_opens_its_run(
     experiment = tracking.client(uri).get_experiment(run.info.experiment_id)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     # KFP hands whole numbers over as floats; the params are the settings as the config types them.
-    assert run.data.params == {"window.window_days": "90", "window.holdout_days": "7",
-                               "validate.max_quarantine_share": "0.02"}  # fmt: skip
+    assert run.data.params == {"window.window_days": "90", "window.holdout_days": "7", "window.scoring_time": "06:00",
+                               "window.rate_days": "28", "validate.max_quarantine_share": "0.02"}  # fmt: skip
 
 
 def test_a_retried_first_task_finds_its_run_instead_of_opening_another(uri: str) -> None:

@@ -33,7 +33,9 @@ Window = tuple[dict[str, object], pd.DataFrame]
 
 def _window(url: str, day: dt.date) -> Window:
     """The reference train saves for a run on ``day`` (90 days minus the 7-day holdout), and the day's features."""
-    flights = query_arrow(url, "flights_between", {"start": day - dt.timedelta(days=90), "end": day + dt.timedelta(1)})
+    flights = query_arrow(
+        url, "flights_between", {"start": day - dt.timedelta(days=90), "end": day + dt.timedelta(1), "weather_hours": 6}
+    )
     valid = split_valid_rows(flights.to_pandas(date_as_object=False), HistoryFlights, "history").valid
     features = LabelledFeatures.validate(build_features(valid), lazy=True)
     train = features[features["flight_date"] < pd.Timestamp(day - dt.timedelta(days=7))]
@@ -85,7 +87,8 @@ DEFECTS: dict[str, tuple[Callable[[pd.DataFrame], pd.DataFrame], tuple[str, ...]
     "wind in m/s": (
         lambda d: d.assign(wind_speed=(d["wind_speed"] * 0.44704).round(1)), ("wind_speed",), "off_grid_share"
     ),
-    "temp stuck": (lambda d: d.assign(temp=d["temp"].median()), ("temp",), "daily_spread"),
+    # No "temp stuck" (every flight one temperature): scored at 06:00, a day's flights share one reading per airport,
+    # so a stuck sensor looks like a morning of three airports at one temperature, which the window has seen.
     "plane_seats all null": (lambda d: d.assign(plane_seats=np.nan), ("plane_seats",), "null_share"),
     "visib all null": (lambda d: d.assign(visib=np.nan), ("visib",), "null_share"),
     "carrier ZZ on 5 %": (lambda d: _share(d, "carrier", "ZZ", 0.05), ("carrier",), "unseen_categories"),
