@@ -83,7 +83,7 @@ test-fast: install ## Unit tests only (seconds)
 	$(RUN) pytest -m "not slow and not docker" -q
 
 test: lint typecheck ## Lint, type check and the test suite (container tests: make test-containers)
-	$(RUN) pytest -q -m "not docker"
+	$(RUN) pytest -q -m "not docker" --durations=15
 
 clean: ## Remove build outputs, the local warehouse and artifacts (keeps .venv)
 	rm -rf build data artifacts .pytest_cache .mypy_cache .ruff_cache

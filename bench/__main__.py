@@ -527,7 +527,8 @@ def scoring_inputs(chain_folder: Path, copies: int) -> tuple[Path, Path]:
     target = data.BENCH_DIR / "scoring"
     suffix = f"{chain_folder.name}-real" if copies == 1 else f"{chain_folder.name}-SYNTHETIC-{copies}copies"
     features = data.replicate(p["history_features"], target / f"features-{suffix}.parquet", copies, ("disrupted",))
-    flights = data.replicate(p["valid_history"], target / f"flights-{suffix}.parquet", copies, OUTCOME_COLUMNS)
+    featured = data.featured_flights(p["valid_history"], p["history_features"], target / f"flights-{chain_folder.name}")
+    flights = data.replicate(featured, target / f"flights-{suffix}.parquet", copies, OUTCOME_COLUMNS)
     return features, flights
 
 

@@ -123,6 +123,24 @@ def _replicas(path: Path, copies: int, drop: tuple[str, ...]) -> Iterator[pa.Rec
             yield from table.to_batches()
 
 
+def featured_flights(flights: Path, features: Path, target: Path) -> Path:
+    """The validated history's rows that have features (the window: not the earlier days read for the historical
+    rates), in the features' order, as predict pairs them; cached."""
+    target = target.with_suffix(".parquet")
+    if target.is_file():
+        return target
+    ids = pq.read_table(features, columns=["flight_id"]).column("flight_id")
+    table = pq.read_table(flights)
+    table = table.filter(pc.is_in(table.column("flight_id"), value_set=ids))
+    if not table.column("flight_id").equals(ids):
+        raise RuntimeError(f"{features} and {flights} list their flights in different orders")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.building")
+    pq.write_table(table, staging, compression="zstd")
+    os.replace(staging, target)
+    return target
+
+
 def replicate(source: Path, target: Path, copies: int, drop: tuple[str, ...]) -> Path:
     """``copies`` copies of a parquet file, made unique by suffixing ``flight_id`` (SYNTHETIC rows), cached."""
     if target.is_file():
