@@ -78,11 +78,12 @@ def _require_file(path: Path, what: str) -> None:
         raise PipelineError(f"{what} {path} does not exist: rerun the stage that writes it")
 
 
-def read_table(path: Path, what: str) -> pa.Table:
-    """Read a parquet artifact, verifying page checksums; a bad file is a one-line error."""
+def read_table(path: Path, what: str, columns: list[str] | None = None) -> pa.Table:
+    """Read a parquet artifact (only ``columns`` when given), verifying page checksums; a bad file is a one-line
+    error."""
     _require_file(path, what)
     try:
-        return pq.read_table(path, page_checksum_verification=True)
+        return pq.read_table(path, columns=columns, page_checksum_verification=True)
     except (pa.ArrowException, OSError) as error:
         raise _unreadable(path, what, error) from None
 

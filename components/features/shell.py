@@ -46,10 +46,11 @@ class Report(StageReport):
 
 def outcome_history(path: Path, rate_days: int) -> OutcomeHistory:
     """The history's disruption counts by key and day (only the columns they need are read)."""
-    table = read_table(path, "validated history")
-    # the columns checked first, so that a broken file gets the stream pass's one-line schema error
-    validate_frame(table.schema.empty_table().to_pandas(), HistoryFlights, "validated history", path)
-    return OutcomeHistory(table.select(list(OUTCOME_HISTORY_COLUMNS)).to_pandas(date_as_object=False), rate_days)
+    # the file's columns checked first, so that a broken file gets the stream pass's one-line schema error
+    schema = open_parquet(path, "validated history").schema_arrow
+    validate_frame(schema.empty_table().to_pandas(), HistoryFlights, "validated history", path)
+    table = read_table(path, "validated history", columns=list(OUTCOME_HISTORY_COLUMNS))
+    return OutcomeHistory(table.to_pandas(date_as_object=False), rate_days)
 
 
 def _featurize(
