@@ -12,11 +12,11 @@ from sklearn.metrics import (
     brier_score_loss,
     confusion_matrix,
     log_loss,
-    roc_auc_score,
     roc_curve,
 )
 from sklearn.pipeline import Pipeline
 
+from components.common.metrics import brier_score, roc_auc
 from components.contracts import LABEL
 from components.train.core import model_inputs
 
@@ -54,7 +54,7 @@ def score_predictions(outcome: np.ndarray, probability: np.ndarray) -> dict[str,
     """Ranking and calibration metrics of one set of probabilities."""
     clipped = np.clip(probability, 1e-6, 1 - 1e-6)
     return {
-        "roc_auc": float(roc_auc_score(outcome, probability)),
+        "roc_auc": roc_auc(outcome, probability),
         "pr_auc": float(average_precision_score(outcome, probability)),
         "brier": float(brier_score_loss(outcome, probability)),
         "log_loss": float(log_loss(outcome, clipped, labels=[0, 1])),
@@ -82,10 +82,8 @@ def expected_calibration_error(outcome: np.ndarray, probability: np.ndarray, bin
 
 def brier_skill(outcome: np.ndarray, probability: np.ndarray, baseline_probability: np.ndarray) -> float:
     """1 - Brier / the baseline's Brier on the same flights: the share of the baseline's error removed (negative:
-    worse than the baseline). Squared errors written out, as scikit-learn's asks for both outcomes."""
-    outcome = np.asarray(outcome, dtype="float64")
-    brier = np.mean((np.asarray(probability, dtype="float64") - outcome) ** 2)
-    return float(1.0 - brier / np.mean((np.asarray(baseline_probability, dtype="float64") - outcome) ** 2))
+    worse than the baseline)."""
+    return 1.0 - brier_score(outcome, probability) / brier_score(outcome, baseline_probability)
 
 
 def operations_metrics(
@@ -106,7 +104,7 @@ def operations_metrics(
         {"day": np.asarray(days), "y": np.asarray(outcome, dtype="float64"), "p": np.asarray(probability, "float64")}
     )
     each_day = [(group["y"].to_numpy(), group["p"].to_numpy()) for _, group in frame.groupby("day")]
-    aucs = [roc_auc_score(y, p) for y, p in each_day if 0 < y.sum() < len(y)]
+    aucs = [roc_auc(y, p) for y, p in each_day if 0 < y.sum() < len(y)]
     if not aucs:
         raise ValueError("within-day ROC AUC needs a day with both outcomes")
     top10 = pd.DataFrame([score_top10(y, p) for y, p in each_day]).mean()

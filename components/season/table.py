@@ -26,9 +26,9 @@ import pandas as pd
 from components.common import tracking
 from components.common.config import Settings
 from components.common.deployment import EXPERIMENT
+from components.common.metrics import brier_score, roc_auc
 from components.common.warehouse import reads
 from components.contracts import LABEL, PREDICTIONS_TABLE
-from components.monitor.core import brier_score, roc_auc
 
 PIPELINES = ("daily", "inference")
 ALERT_KINDS = ("drift", "quality", "outcome")

@@ -9,7 +9,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from components.monitor.core import brier_score, check_outcomes, roc_auc
+from components.common.metrics import brier_score, roc_auc
+from components.monitor.core import check_outcomes
 
 
 def _predictions(p_disrupted: dict[str, float]) -> pd.DataFrame:
