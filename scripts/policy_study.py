@@ -37,7 +37,7 @@ from components.evaluate.compare import compare
 from components.evaluate.core import score_predictions
 from components.features.core import OutcomeHistory, build_features
 from components.ingest.core import flights_params
-from components.promote.core import decide, floors_failure
+from components.promote.core import decide
 from components.train.core import fit_model, model_inputs, predict_proba
 
 FIRST, LAST = dt.date(2013, 4, 1), dt.date(2013, 12, 31)
@@ -93,16 +93,12 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one loop over
         for policy in POLICIES:
             rules = PromoteSettings(policy=policy)
             current = champions[policy]
-            if current is None or current.baseline:
-                promote = floors_failure(metrics, base_metrics, rules) is None
-            else:
+            champion_metrics = comparison = age = None  # no champion, or the baseline: promote's own rule applies
+            if current is not None and not current.baseline:
                 p_champion = predict_proba(current.judged, holdout)
-                decision = decide(
-                    metrics, base_metrics, score_predictions(outcome, p_champion), False,
-                    (day - current.train_end).days, rules,
-                    compare(holdout["flight_date"], outcome, p_challenger, p_champion, settings.evaluate.seed),
-                )  # fmt: skip
-                promote = decision.promote
+                champion_metrics, age = score_predictions(outcome, p_champion), (day - current.train_end).days
+                comparison = compare(holdout["flight_date"], outcome, p_challenger, p_champion, settings.evaluate.seed)
+            promote = decide(metrics, base_metrics, champion_metrics, False, age, rules, comparison).promote
             if promote:
                 if refit is None:
                     refit = fit_model(pd.concat([train, holdout]), train_settings)
