@@ -76,7 +76,10 @@ def _metric_line(role: str, values: Mapping[str, float] | None) -> str:
     if values is None:
         return f"  {role:<11} (none yet)"
     shown = Metrics.model_validate(values)
-    return f"  {role:<11} ROC AUC {shown.roc_auc:.4f}  PR AUC {shown.pr_auc:.4f}  Brier {shown.brier:.4f}"
+    line = f"  {role:<11} ROC AUC {shown.roc_auc:.4f}  PR AUC {shown.pr_auc:.4f}  Brier {shown.brier:.4f}"
+    if shown.within_day_roc_auc is not None and shown.top10_lift is not None:  # an evaluation's operations metrics
+        line += f"  within-day ROC AUC {shown.within_day_roc_auc:.4f}  top-10% lift {shown.top10_lift:.2f}"
+    return line
 
 
 def _monitoring_lines(monitoring: Mapping[str, Any]) -> list[str]:

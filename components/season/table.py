@@ -36,7 +36,8 @@ ALERT_KINDS = ("drift", "quality", "outcome")
 COLUMNS = (
     "run_date", "pipeline", "status", "runtime_seconds", "rows_ingested", "rows_quarantined", "scored_flights",
     "model_version", "model_role", "promoted", "decision", "challenger_roc_auc", "challenger_brier",
-    "holdout_champion_roc_auc", "holdout_baseline_roc_auc", "predicted_rate", "observed_rate", "roc_auc", "brier",
+    "holdout_champion_roc_auc", "holdout_baseline_roc_auc", "holdout_within_day_roc_auc", "holdout_top10_lift",
+    "holdout_brier_skill", "predicted_rate", "observed_rate", "roc_auc", "brier",
     "top10_precision", "top10_lift", "predicted_disrupted", "observed_disrupted", "ece", "brier_skill",
     "baseline_predicted_rate", "baseline_roc_auc", "baseline_brier", "alerts_drift", "alerts_quality",
     "alerts_outcome", "alerts",
@@ -85,6 +86,10 @@ def _from_run(run: Any) -> dict[str, Any]:
         "challenger_brier": metrics.get("challenger_brier"),
         "holdout_champion_roc_auc": metrics.get("champion_roc_auc"),
         "holdout_baseline_roc_auc": metrics.get("baseline_roc_auc"),
+        # the challenger's operations metrics on its holdout (the realised ones of the scored day follow)
+        "holdout_within_day_roc_auc": metrics.get("challenger_within_day_roc_auc"),
+        "holdout_top10_lift": metrics.get("challenger_top10_lift"),
+        "holdout_brier_skill": metrics.get("challenger_brier_skill"),
         **{f"alerts_{kind}": int(metrics.get(f"alerts_{kind}", 0)) for kind in ALERT_KINDS},
         "alerts": "; ".join(f"{a.get('kind')}: {a.get('input')}" for a in alerts if isinstance(a, dict)),
     }

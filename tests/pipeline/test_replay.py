@@ -91,6 +91,8 @@ def test_the_replay_writes_its_report_and_its_season_run(replayed: dict[str, Any
     assert table["scored_flights"].gt(0).all()
     assert table["roc_auc"].between(0.5, 1).all()
     assert table["baseline_roc_auc"].between(0.5, 1).all()
+    assert table["holdout_within_day_roc_auc"].between(0.5, 1).all()  # each day's challenger on its holdout
+    assert table["holdout_top10_lift"].gt(1).all()
     assert table["observed_rate"].between(0, 1).all()
     assert table["promoted"].tolist()[0] is True  # the first challenger replaces the empty registry's baseline
     for name in ("quality.png", "calibration.png", "alerts.png", "runtime.png"):

@@ -23,7 +23,15 @@ from components.validate import shell as validate
 SETTINGS = Settings().with_overrides(
     warehouse_url="duckdb:////w/warehouse.duckdb", artifact_root="/a", tracking_uri="http://u:secret@mlflow:5000"
 )
-METRICS = {"roc_auc": 0.7636, "pr_auc": 0.662, "brier": 0.1809, "log_loss": 0.5}
+METRICS = {
+    "roc_auc": 0.7636,
+    "pr_auc": 0.662,
+    "brier": 0.1809,
+    "log_loss": 0.5,
+    "within_day_roc_auc": 0.70123,
+    "top10_lift": 1.8512,
+}
+PLAIN = {"roc_auc": 0.679, "pr_auc": 0.662, "brier": 0.1809, "log_loss": 0.5}  # no operations metrics: an older run
 ALERT = Alert(kind="quality", input="temp", check="off_grid_share", value=0.97, bound=0.02,
               message="temp: 97.0% of the values are off the training window's grid of readings")  # fmt: skip
 
@@ -53,7 +61,7 @@ def _reports(*, daily: bool, yesterday: bool) -> dict[str, StageReport]:
     if daily:
         reports["evaluate"] = evaluate.Report(
             challenger_version="3", champion_version=None, holdout_rows=6615, threshold=0.35,
-            metrics={"challenger": METRICS, "champion": None, "baseline": {**METRICS, "roc_auc": 0.679}},
+            metrics={"challenger": METRICS, "champion": None, "baseline": PLAIN},
             top_features={"temp": 0.03}, roc=evaluate.RocCurve(fpr=[0, 1], tpr=[0, 1], thresholds=[1, 0]),
             confusion=[[1, 2], [3, 4]], report=Path("/r/evaluate/report"),
         )  # fmt: skip
@@ -106,7 +114,7 @@ def test_rendering_a_daily_summary() -> None:
         "  ingested    84273 history flights, 801 scheduled today",
         "  quarantined 3 rows; masked implausible readings: {'history': {'wind_speed': 1}}",
         "Holdout metrics",
-        "  challenger  ROC AUC 0.7636  PR AUC 0.6620  Brier 0.1809",
+        "  challenger  ROC AUC 0.7636  PR AUC 0.6620  Brier 0.1809  within-day ROC AUC 0.7012  top-10% lift 1.85",
         "  champion    (none yet)",
         "  baseline    ROC AUC 0.6790  PR AUC 0.6620  Brier 0.1809",
         "Decision: PROMOTED: no champion yet",
