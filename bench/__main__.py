@@ -622,12 +622,12 @@ def measure_scoring_of(bench: Bench, chain_folder: Path, version: str | None, co
 
 def _cached_model(chain_folder: Path) -> str | None:
     """The model an earlier run of a chain registered (``--skip year`` reuses it)."""
-    from components.common import tracking
+    from components.common import registry, tracking
 
     store = paths(chain_folder)["artifact_root"] / "mlflow" / "mlflow.db"
     if not store.is_file():
         return None
-    serving = tracking.champion(tracking.local_tracking_uri(paths(chain_folder)["artifact_root"]))
+    serving = registry.champion(tracking.local_tracking_uri(paths(chain_folder)["artifact_root"]))
     return str(serving.version) if serving is not None else None
 
 

@@ -174,10 +174,10 @@ def task_daily_kfp(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load_model(job: dict[str, Any]) -> Any:
-    from components.common import tracking
+    from components.common import registry, tracking
 
     uri = tracking.local_tracking_uri(Path(job["artifact_root"]))
-    return tracking.load_model(uri, tracking.version(uri, job["model_version"]))
+    return registry.load_model(uri, registry.version(uri, job["model_version"]))
 
 
 def task_score_stream(job: dict[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from components.cli.inprocess import keep_results, run_day, stage_values
 from components.cli.summary import summarize
-from components.common import tracking
+from components.common import registry, tracking
 from components.common.config import Settings
 from components.common.deployment import STAGES, StageImages, code_version
 from components.common.errors import PipelineError
@@ -144,7 +144,7 @@ def _check_registry(uri: str, first_day: str) -> None:
     database = tracking.sqlite_file(uri)
     if database is not None and not database.exists():
         return  # a store not created yet is empty (and opening it here would create it)
-    later = [v for v in tracking.model_versions(uri) if v.tags.get("run_date", "") > first_day]
+    later = [v for v in registry.model_versions(uri) if v.tags.get("run_date", "") > first_day]
     if later:
         newest = max(later, key=lambda v: v.tags["run_date"])
         raise PipelineError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 
-from components.common import tracking
+from components.common import registry, tracking
 from components.common.errors import PipelineError
 
 
@@ -25,10 +25,10 @@ def previous_champion(uri: str, current: str) -> str | None:
 
 
 def _check_target(uri: str, number: str, current: str) -> None:
-    target = tracking.version(uri, number)
+    target = registry.version(uri, number)
     if number == current:
         raise PipelineError(f"version {number} is already the champion: nothing to roll back")
-    passed = target.tags.get("passed_floors") == "true" or target.tags.get(tracking.ROLE_TAG) == "baseline"
+    passed = target.tags.get("passed_floors") == "true" or target.tags.get(registry.ROLE_TAG) == "baseline"
     if not passed:
         raise PipelineError(
             f"version {number} never passed the promotion floors (ROC AUC floor, beating the baseline): "
@@ -43,7 +43,7 @@ def rollback(uri: str, to: str | None, reason: str) -> dict[str, str]:
     database = tracking.sqlite_file(uri)
     if database is not None and not database.is_file():
         raise PipelineError(f"no tracking store at {database}: run the daily pipeline first (make run)")
-    current = str(tracking.require_champion(uri).version)
+    current = str(registry.require_champion(uri).version)
     target = to or previous_champion(uri, current)
     if target is None:
         raise PipelineError(f"champion version {current} has no previous champion: pass --to VERSION")
@@ -63,7 +63,7 @@ def rollback(uri: str, to: str | None, reason: str) -> dict[str, str]:
     run_id = tracking.start_run(uri, f"rollback {current} -> {target}", tags, {})
     status = "FAILED"
     try:
-        tracking.set_champion(uri, target)
+        registry.set_champion(uri, target)
         status = "FINISHED"
     finally:
         tracking.close_run(uri, run_id, status)

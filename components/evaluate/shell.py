@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from components.common import tracking
+from components.common import registry, tracking
 from components.common.artifacts import read_frame
 from components.common.config import EvaluateSettings, WindowSettings
 from components.common.files import write_json, write_text
@@ -84,7 +84,7 @@ def _save_baseline(request: Request, baseline: BaselineModel, train: Any) -> str
     data_hash = content_hash(train)
     key = f"baseline-{request.run_date:%Y%m%d}-{data_hash[:12]}"
     lineage = {
-        tracking.ROLE_TAG: "baseline",
+        registry.ROLE_TAG: "baseline",
         "run_date": request.run_date.isoformat(),
         "train_start": str(train["flight_date"].min().date()),
         "train_end": str(train["flight_date"].max().date()),
@@ -94,16 +94,16 @@ def _save_baseline(request: Request, baseline: BaselineModel, train: Any) -> str
         "parameters": "carrier x scheduled hour rates, smoothed towards the carrier's",
     }
     shutil.rmtree(request.baseline, ignore_errors=True)  # a retried attempt's leftovers
-    tracking.save_model(baseline, request.baseline, profile_features(train), model_inputs(train).head(5), lineage)
+    registry.save_model(baseline, request.baseline, profile_features(train), model_inputs(train).head(5), lineage)
     return key
 
 
 def judged_version(uri: str, serving: Any) -> Any:
     """The version whose holdout predictions stand for the champion: a champion refit on its whole window has seen
     this holdout, so the challenger it was refit from (same recipe, data up to its own holdout) is judged instead."""
-    if serving is None or tracking.REFIT_OF_TAG not in serving.tags:
+    if serving is None or registry.REFIT_OF_TAG not in serving.tags:
         return serving
-    return tracking.version(uri, serving.tags[tracking.REFIT_OF_TAG])
+    return registry.version(uri, serving.tags[registry.REFIT_OF_TAG])
 
 
 def _metrics(days: Any, outcome: np.ndarray, curves: dict[str, Any]) -> dict[str, dict[str, float] | None]:
@@ -126,12 +126,12 @@ def _record(
         flat = {f"{role}_{name}": value for role, values in metrics.items() for name, value in (values or {}).items()}
         tracking.log(uri, run_id, metrics=flat, tags={"champion_version_at_evaluation": evaluation.champion_version})
         tracking.log_files(uri, run_id, {"report.html": request.report, "model_card.md": request.card}, "evaluation")
-        tracking.set_version_tags(
+        registry.set_version_tags(
             uri,
             request.model_version,
             {f"holdout.{name}": round(value, 6) for name, value in evaluation.challenger.model_dump().items()},
         )
-        tracking.describe_version(uri, request.model_version, card)
+        registry.describe_version(uri, request.model_version, card)
 
 
 def run(request: Request) -> Report:
@@ -143,13 +143,13 @@ def run(request: Request) -> Report:
     del features  # the parts are copies; only the baseline needs the training part, and only once
     baseline = BaselineModel().fit(model_inputs(train), train[LABEL].astype(int))
     outcome = holdout[LABEL].astype(int).to_numpy()
-    challenger_version = tracking.version(uri, request.model_version)
-    challenger = tracking.load_model(uri, challenger_version)
+    challenger_version = registry.version(uri, request.model_version)
+    challenger = registry.load_model(uri, challenger_version)
     curves = {"challenger": predict_proba(challenger, holdout), "baseline": predict_proba(baseline, holdout)}
-    serving = tracking.champion(uri)
+    serving = registry.champion(uri)
     judged = judged_version(uri, serving)
     if judged is not None:
-        curves["champion"] = predict_proba(tracking.load_model(uri, judged), holdout)
+        curves["champion"] = predict_proba(registry.load_model(uri, judged), holdout)
     days = holdout["flight_date"]
     metrics = _metrics(days, outcome, curves)
     lineage = dict(challenger_version.tags)

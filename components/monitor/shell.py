@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel
 
-from components.common import tracking
+from components.common import registry, tracking
 from components.common.artifacts import read_frame, write_table
 from components.common.config import PromoteSettings, WindowSettings
 from components.common.logging import get_logger
@@ -88,7 +88,7 @@ def _roc_auc_floor(uri: str, run_id: str) -> float:
 
 def _reference(uri: str, champion: Any) -> Mapping[str, Any]:
     """The champion's training profile; an old one (no daily statistics) or none at all: nothing to judge against."""
-    reference = tracking.load_reference(uri, champion) if champion else {}
+    reference = registry.load_reference(uri, champion) if champion else {}
     if champion and reference.get("version") != REFERENCE_VERSION:
         get_logger().warning(
             "champion version %s has a reference.json from before calibrated monitoring: no drift or quality checks "
@@ -128,7 +128,7 @@ def run(request: Request) -> Report:
     day = request.run_date
     warehouse_url = resolve_warehouse_url(request.warehouse_url)
     uri = tracking.resolve_tracking_uri(request.tracking_uri)
-    champion = tracking.champion(uri)
+    champion = registry.champion(uri)
     features = read_frame(request.scoring_features, "scoring features", FeatureFrame)
     log = get_logger()
     reference = _reference(uri, champion)

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel
 
-from components.common import tracking
+from components.common import registry, tracking
 from components.common.artifacts import appending, iter_batches, open_parquet, read_table, validate_frame
 from components.common.errors import PipelineError
 from components.common.logging import get_logger
@@ -142,9 +142,9 @@ def run(request: Request) -> Report:
     day = request.run_date
     warehouse_url = resolve_warehouse_url(request.warehouse_url)
     uri = tracking.resolve_tracking_uri(request.tracking_uri)
-    champion = tracking.require_champion(uri)
-    version, role = str(champion.version), champion.tags.get(tracking.ROLE_TAG, "challenger")
-    model = tracking.load_model(uri, champion)
+    champion = registry.require_champion(uri)
+    version, role = str(champion.version), champion.tags.get(registry.ROLE_TAG, "challenger")
+    model = registry.load_model(uri, champion)
     scored = score_to_parquet(model, request.scoring_features, request.valid_scoring, request.predictions, day, version)
     # One day's predictions (hundreds of rows) go to the warehouse; the parquet file above is the bulk output.
     table = read_table(request.predictions, "predictions")

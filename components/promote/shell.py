@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from components.common import tracking
+from components.common import registry, tracking
 from components.common.config import PromoteSettings
 from components.common.errors import PipelineError
 from components.common.files import read_json, write_json
@@ -53,12 +53,12 @@ def _decide(evaluation: Evaluation, request: Request, serving: ModelVersion | No
     champion_version = str(serving.version) if serving is not None else None
     if evaluation.champion_version != champion_version:
         return Decision(False, f"the champion changed to {champion_version} after evaluation: rerun {day}")
-    is_baseline = serving is not None and serving.tags.get(tracking.ROLE_TAG) == "baseline"
+    is_baseline = serving is not None and serving.tags.get(registry.ROLE_TAG) == "baseline"
     champion = evaluation.champion
     age = None
     if serving is not None and not is_baseline:
         age = (day - dt.date.fromisoformat(serving.tags["train_end"])).days
-    same = request.model_version in (champion_version, serving.tags.get(tracking.REFIT_OF_TAG) if serving else None)
+    same = request.model_version in (champion_version, serving.tags.get(registry.REFIT_OF_TAG) if serving else None)
     decision = decide(
         evaluation.challenger.model_dump(),
         evaluation.baseline.model_dump(),
@@ -75,7 +75,7 @@ def _decide(evaluation: Evaluation, request: Request, serving: ModelVersion | No
 
 def _refit_card(uri: str, challenger: str, lineage: dict[str, object]) -> str:
     """The refit version's description: what it is, then its challenger's model card (the holdout figures)."""
-    card = tracking.version(uri, challenger).description or ""
+    card = registry.version(uri, challenger).description or ""
     head = (
         f"Refit of version {challenger} on the whole window ({lineage['train_start']} to {lineage['train_end']}, "
         f"{lineage['train_rows']} flights): the same data, parameters and code plus the holdout days. The holdout "
@@ -87,10 +87,10 @@ def _refit_card(uri: str, challenger: str, lineage: dict[str, object]) -> str:
 def _register_refit(request: Request, uri: str, run_id: str) -> tuple[str, str]:
     """Register the challenger's refit on the whole window (promote's champion in its place); its version and the
     last day it has seen."""
-    saved, lineage = tracking.saved_at(request.refit, "train")
-    target, _ = tracking.register_saved(uri, run_id, saved, lineage[tracking.FINGERPRINT_TAG], lineage)
-    tracking.set_version_tags(uri, target, {"passed_floors": "true"})
-    tracking.describe_version(uri, target, _refit_card(uri, request.model_version, lineage))
+    saved, lineage = registry.saved_at(request.refit, "train")
+    target, _ = registry.register_saved(uri, run_id, saved, lineage[registry.FINGERPRINT_TAG], lineage)
+    registry.set_version_tags(uri, target, {"passed_floors": "true"})
+    registry.describe_version(uri, target, _refit_card(uri, request.model_version, lineage))
     return target, str(lineage["train_end"])
 
 
@@ -113,7 +113,7 @@ def run(request: Request) -> Report:
         raise PipelineError(
             f"the evaluation is of version {evaluation.challenger_version}, not {model_version}: rerun evaluate"
         )
-    serving = tracking.champion(uri)
+    serving = registry.champion(uri)
     previous = str(serving.version) if serving is not None else None
     decision = _decide(evaluation, request, serving)
     target = model_version if decision.promote else None
@@ -123,15 +123,15 @@ def run(request: Request) -> Report:
     )
     with tracking.stage_run(uri, request.tracking_run_id, f"{day} promote", request.run_tags("promote")) as run_id:
         if target is None and serving is None:  # an empty registry: the baseline serves until a challenger passes
-            saved, lineage = tracking.saved_at(request.baseline, "evaluate")
-            target, _ = tracking.register_saved(uri, run_id, saved, evaluation.baseline_fingerprint, lineage)
+            saved, lineage = registry.saved_at(request.baseline, "evaluate")
+            target, _ = registry.register_saved(uri, run_id, saved, evaluation.baseline_fingerprint, lineage)
             reason = f"no champion yet; {reason}: the baseline (version {target}) serves until a challenger passes"
-        tracking.set_version_tags(uri, model_version, {"passed_floors": str(passed).lower()})
+        registry.set_version_tags(uri, model_version, {"passed_floors": str(passed).lower()})
         if decision.promote:  # the challenger's recipe, refit up to the day before, serves in its place
             target, seen_to = _register_refit(request, uri, run_id)
             reason = f"{reason}; version {target} (its refit on the whole window, to {seen_to}) serves"
         if target is not None:
-            tracking.set_champion(uri, target)
+            registry.set_champion(uri, target)
         champion_now = target or previous
         record(
             uri,
@@ -152,7 +152,7 @@ def run(request: Request) -> Report:
         )
     role = None
     if champion_now is not None:
-        role = tracking.version(uri, champion_now).tags.get(tracking.ROLE_TAG)
+        role = registry.version(uri, champion_now).tags.get(registry.ROLE_TAG)
     get_logger().info("%s: %s; serving version %s", "promoted" if decision.promote else "kept", reason, champion_now)
     return Report(
         challenger=model_version,

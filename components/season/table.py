@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from components.common import tracking
+from components.common import registry, tracking
 from components.common.config import Settings
 from components.common.deployment import EXPERIMENT
 from components.common.metrics import brier_score, roc_auc
@@ -161,8 +161,8 @@ def season_table(settings: Settings, start: str, end: str) -> pd.DataFrame:
     """One row per day in ``[start, end]`` that has a pipeline run, in day order, with :data:`COLUMNS`."""
     runs = _runs(settings.tracking_uri, start, end)
     realised = _outcomes(settings, [dt.date.fromisoformat(day) for day in runs])
-    versions = tracking.model_versions(settings.tracking_uri) if runs else []
-    roles = {str(v.version): v.tags.get(tracking.ROLE_TAG) for v in versions}
+    versions = registry.model_versions(settings.tracking_uri) if runs else []
+    roles = {str(v.version): v.tags.get(registry.ROLE_TAG) for v in versions}
     rows = []
     for day in sorted(runs):
         row: dict[str, Any] = {"run_date": day, **_from_run(runs[day]), **realised.get(day, {})}

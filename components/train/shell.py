@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from components.common import tracking
+from components.common import registry, tracking
 from components.common.artifacts import read_frame
 from components.common.config import TrainSettings, WindowSettings
 from components.common.deployment import REGISTERED_MODEL
@@ -63,9 +63,9 @@ def _save_refit(request: Request, window: pd.DataFrame, challenger: str, lineage
     key = fingerprint(request.run_date, data_hash, request.train, request.code_version)
     refit_lineage = {
         **{name: value for name, value in lineage.items() if not name.startswith("holdout")},
-        tracking.ROLE_TAG: "refit",
-        tracking.REFIT_OF_TAG: challenger,
-        tracking.FINGERPRINT_TAG: key,
+        registry.ROLE_TAG: "refit",
+        registry.REFIT_OF_TAG: challenger,
+        registry.FINGERPRINT_TAG: key,
         "train_end": str(window["flight_date"].max().date()),
         "train_rows": len(window),
         "train_disruption_rate": round(float(window[LABEL].mean()), 6),
@@ -73,7 +73,7 @@ def _save_refit(request: Request, window: pd.DataFrame, challenger: str, lineage
     }
     shutil.rmtree(request.refit, ignore_errors=True)  # a retried attempt's leftovers
     model = fit_model(window, request.train)
-    tracking.save_model(model, request.refit, profile_features(window), model_inputs(window).head(5), refit_lineage)
+    registry.save_model(model, request.refit, profile_features(window), model_inputs(window).head(5), refit_lineage)
     get_logger().info("refit of version %s on the whole window (%d rows) saved for promote", challenger, len(window))
 
 
@@ -88,7 +88,7 @@ def run(request: Request) -> Report:
     key = fingerprint(day, data_hash, settings, request.code_version)
     model = fit_model(train, settings)
     lineage: dict[str, Any] = {
-        tracking.ROLE_TAG: "challenger",
+        registry.ROLE_TAG: "challenger",
         "run_date": day.isoformat(),
         "train_start": str(train["flight_date"].min().date()),
         "train_end": str(train["flight_date"].max().date()),
@@ -106,10 +106,10 @@ def run(request: Request) -> Report:
         tracking.stage_run(uri, request.tracking_run_id, f"{day} train", request.run_tags("train")) as run_id,
         tempfile.TemporaryDirectory(prefix="flights-model-") as scratch,
     ):
-        saved = tracking.save_model(model, Path(scratch) / key, profile_features(train), model_inputs(train).head(5))
+        saved = registry.save_model(model, Path(scratch) / key, profile_features(train), model_inputs(train).head(5))
         request.model.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(saved.pickle, request.model)
-        version, created = tracking.register_saved(uri, run_id, saved, key, lineage)
+        version, created = registry.register_saved(uri, run_id, saved, key, lineage)
         tracking.log(uri, run_id, metrics={"train_rows": len(train), "holdout_rows": len(holdout)})
         tracking.log(uri, run_id, tags={"challenger_version": version, "challenger_fingerprint": key})
     get_logger().info(

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import pipeline
-from components.common import tracking
+from components.common import registry, tracking
 from components.common.artifacts import read_table, write_table
 from components.common.errors import PipelineError
 from components.common.files import remove_stray_temporaries
@@ -133,11 +133,11 @@ from pathlib import Path
 import pandas as pd
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LogisticRegression
-from components.common import tracking
+from components.common import registry, tracking
 uri, folder, kill = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 frame = pd.DataFrame({{"distance": [float(n) for n in range(20)], "hour": [float(n % 5) for n in range(20)]}})
 model = LogisticRegression().fit(frame, [n % 2 for n in range(20)])
-saved = tracking.save_model(model, folder / "{FINGERPRINT}", {{"rows": 20}}, frame.head(5))
+saved = registry.save_model(model, folder / "{FINGERPRINT}", {{"rows": 20}}, frame.head(5))
 real = MlflowClient.create_model_version
 
 def killed(self, *args, **kwargs):
@@ -148,7 +148,7 @@ def killed(self, *args, **kwargs):
 MlflowClient.create_model_version = killed
 run_id = tracking.start_run(uri, "killed", {{"run_date": "{DAY}", "pipeline": "stage:train"}}, {{}})
 print("ready", flush=True)
-tracking.register_saved(uri, run_id, saved, "{FINGERPRINT}", {{"role": "challenger"}})
+registry.register_saved(uri, run_id, saved, "{FINGERPRINT}", {{"role": "challenger"}})
 """
 
 
@@ -173,7 +173,7 @@ def test_a_registration_killed_mid_way_leaves_one_whole_version_after_the_rerun(
 
     [registered] = [v for v in support.versions(uri) if v.tags.get("fingerprint") == FINGERPRINT]
     assert registered.tags["model_sha256"]
-    model = tracking.load_model(uri, tracking.version(uri, registered.version))  # the hash matches the file
+    model = registry.load_model(uri, registry.version(uri, registered.version))  # the hash matches the file
     assert model.predict_proba(pd.DataFrame({"distance": [3.0], "hour": [1.0]})).shape == (1, 2)
 
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from components.common import tracking
+from components.common import registry, tracking
 from components.common.config import PromoteSettings, TrainSettings
 from components.contracts import LABEL
 from components.features.profile import profile_features
@@ -30,11 +30,11 @@ def champion(tmp_path: Path, history_features: pd.DataFrame, small_train_setting
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     train = history_features[history_features["flight_date"] < pd.Timestamp(RUN_DATE)]
     run_id = tracking.start_run(uri, "train", {}, {})
-    saved = tracking.save_model(
+    saved = registry.save_model(
         fit_model(train, small_train_settings), tmp_path / "model", profile_features(train), model_inputs(train).head(5)
     )
-    version, _ = tracking.register_saved(uri, run_id, saved, "fingerprint", {tracking.ROLE_TAG: "challenger"})
-    tracking.set_champion(uri, version)
+    version, _ = registry.register_saved(uri, run_id, saved, "fingerprint", {registry.ROLE_TAG: "challenger"})
+    registry.set_champion(uri, version)
     return uri
 
 
