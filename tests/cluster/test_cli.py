@@ -111,6 +111,20 @@ def test_schedule_then_update_it_by_name(standin: KfpStandIn, capsys: pytest.Cap
     assert parameters["replay_year"] == 2013
 
 
+def test_schedule_without_flags_takes_the_environments_config(
+    standin: KfpStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make deploy ENV=dev` passes only --config: the schedule and the tracking server are configs/dev.yaml's."""
+    assert _main(standin, "schedule", "--config", "configs/dev.yaml", "--replay-year", "2013") == 0
+
+    assert capsys.readouterr().out.startswith("recurring run 'flight-delay-daily' created: cron '0 0 5 * * *' (UTC)")
+    [job] = standin.schedules_named("flight-delay-daily")
+    assert job["trigger"] == {"cron_schedule": {"cron": "0 0 5 * * *"}}
+    parameters = job["runtime_config"]["parameters"]
+    assert parameters["tracking_uri"] == "http://flights-mlflow.flights-dev.svc.cluster.local:5000"
+    assert "warehouse_url" not in parameters  # the Secret's, on the cluster
+
+
 def test_a_five_field_cron_is_refused_before_anything_is_uploaded(
     standin: KfpStandIn, capsys: pytest.CaptureFixture[str]
 ) -> None:
