@@ -27,6 +27,7 @@ CLUSTER_TARGETS = [
     "doctor",
     "cronjob",
     "cronjob-down",
+    "deploy",
 ]
 
 
