@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from components.common.config import load_settings
 from tests.k8s.conftest import (
@@ -20,6 +21,7 @@ from tests.k8s.conftest import (
     one,
     pod_specs,
     run_render_script,
+    venv_tool,
 )
 from tests.k8s.policy import pod_problems
 from tests.k8s.test_make import command_line, dry_run, make
@@ -199,3 +201,27 @@ def test_make_deploy_without_a_registry_is_one_line(tmp_path: Path) -> None:
         "e.g. IMAGE_REPO=ghcr.io/OWNER/flight-delay"
     ]
     assert not (tmp_path / "k8s").exists()
+
+
+def test_make_scan_passes_and_trivy_can_fail(kubectl: str, tmp_path: Path) -> None:
+    """`make scan` (the release's first job) on docker/ and the rendered environments, and a privileged pod it fails."""
+    result = make("scan", f"K8S_BUILD={tmp_path / 'k8s'}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(path.parent.name for path in (tmp_path / "k8s").glob("*/manifests.yaml")) == ENVIRONMENTS
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "bad"},
+        "spec": {
+            "containers": [{"name": "c", "image": "x@sha256:" + "0" * 64, "securityContext": {"privileged": True}}]
+        },
+    }
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(pod))
+    trivy = venv_tool("trivy")
+    result = subprocess.run(
+        [trivy, "config", "--quiet", "--skip-check-update", "--severity", "HIGH,CRITICAL", "--exit-code", "1",
+         str(tmp_path / "bad.yaml")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "KSV-0017" in result.stdout  # privileged

@@ -28,6 +28,7 @@ CLUSTER_TARGETS = [
     "cronjob",
     "cronjob-down",
     "deploy",
+    "scan",
 ]
 
 
