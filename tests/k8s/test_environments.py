@@ -4,7 +4,9 @@ digest, in their namespace), and validate strictly offline; what differs between
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -225,3 +227,58 @@ def test_make_scan_passes_and_trivy_can_fail(kubectl: str, tmp_path: Path) -> No
     )  # fmt: skip
     assert result.returncode == 1
     assert "KSV-0017" in result.stdout  # privileged
+
+
+WEBHOOK = "https://hooks.example.com/services/T0/B0/secret-token"
+# kubectl as the alerts script meets it: the real one (offline: create --dry-run, label --local), except `apply`,
+# which keeps what it was given; every command line is logged, to prove the URL is never on one.
+RECORDING_KUBECTL = """#!/usr/bin/env bash
+echo "$*" >>"$RECORD/argv"
+for arg in "$@"; do
+    if [[ "$arg" == apply ]]; then cat >"$RECORD/applied.yaml"; exit 0; fi
+done
+exec "$REAL_KUBECTL" "$@"
+"""
+
+
+def _alerts_secret(kubectl: str, tmp_path: Path, url: str | None) -> subprocess.CompletedProcess[str]:
+    fake = tmp_path / "kubectl"
+    fake.write_text(RECORDING_KUBECTL)
+    fake.chmod(0o755)
+    env = {key: value for key, value in os.environ.items() if key != "FLIGHTS_ALERT_WEBHOOK_URL"}
+    env.update(KUBECTL=str(fake), REAL_KUBECTL=kubectl, RECORD=str(tmp_path), KFP_NAMESPACE="flights-prod")
+    if url is not None:
+        env["FLIGHTS_ALERT_WEBHOOK_URL"] = url
+    return subprocess.run(
+        ["bash", "scripts/cluster/alerts-secret.sh"], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_the_alerts_secret_comes_from_the_variable_never_a_command_line(kubectl: str, tmp_path: Path) -> None:
+    result = _alerts_secret(kubectl, tmp_path, WEBHOOK)
+    assert result.returncode == 0, result.stderr
+    secret = yaml.safe_load((tmp_path / "applied.yaml").read_text())
+    assert (secret["kind"], secret["metadata"]["name"], secret["metadata"]["namespace"]) == (
+        "Secret", "flights-alerts", "flights-prod"
+    )  # fmt: skip
+    assert base64.b64decode(secret["data"]["webhook-url"]).decode() == WEBHOOK
+    assert secret["metadata"]["labels"]["app.kubernetes.io/part-of"] == "flight-delay"
+    assert "secret-token" not in (tmp_path / "argv").read_text() + result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "code", "line"),
+    [
+        (None, 0, "FLIGHTS_ALERT_WEBHOOK_URL is not set: keeping secret flights-alerts in flights-prod as it is "
+                  "(none: no alerts)"),
+        ("hooks.example.com/secret-token", 1, "error: FLIGHTS_ALERT_WEBHOOK_URL is not an http(s):// URL with a host "
+                                              "(the value is not shown: it is a secret)"),
+    ],
+)  # fmt: skip
+def test_no_alerts_url_changes_nothing_and_a_bad_one_is_one_line(
+    url: str | None, code: int, line: str, kubectl: str, tmp_path: Path
+) -> None:
+    result = _alerts_secret(kubectl, tmp_path, url)
+    assert result.returncode == code
+    assert (result.stdout + result.stderr).strip() == line
+    assert not (tmp_path / "applied.yaml").exists()
