@@ -194,7 +194,7 @@ def test_make_deploy_with_a_wrong_env_is_one_line_and_does_nothing(value: str, d
     assert not (tmp_path / "k8s").exists()
 
 
-def test_make_deploy_without_a_registry_is_one_line(tmp_path: Path) -> None:
+def test_make_deploy_without_a_registry_is_one_line(kubectl: str, tmp_path: Path) -> None:
     result = make("deploy", "ENV=dev", f"K8S_BUILD={tmp_path / 'k8s'}")
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
