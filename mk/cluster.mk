@@ -32,6 +32,15 @@ SEED_TIMEOUT ?= 1200
 K8S_BUILD ?= build/k8s
 KIND ?= kind
 KUBECTL ?= kubectl
+TRIVY ?= .venv/bin/trivy
+# make deploy ENV=...: one of the environments, each its k8s/overlays/<env> and configs/<env>.yaml, in the namespace
+# flights-<env> (a KFP multi-user profile: the runs' pods, the warehouse and the MLflow server share it).
+ENVIRONMENTS := dev preprod prod
+ENV ?=
+DEPLOY_NAMESPACE = flights-$(ENV)
+# A file of `<image> sha256:<digest>` lines (the release workflow writes it after pushing): the images are then
+# referenced by digest, in the applied manifests and in the uploaded pipeline. Empty: by IMAGE_TAG.
+IMAGE_DIGESTS ?=
 
 # Every image the cluster uses: one per stage, the MLflow server's (in STAGES by default), plus the submit image
 # (kfp SDK + pipeline.py; in STAGES or not).
@@ -42,13 +51,20 @@ CLUSTER_ENV = KIND=$(KIND) KUBECTL=$(KUBECTL) DOCKER=$(DOCKER) KIND_VERSION=$(KI
     CLUSTER_TIMEOUT=$(CLUSTER_TIMEOUT) SEED_TIMEOUT=$(SEED_TIMEOUT) OVERLAY=$(OVERLAY) K8S_BUILD=$(K8S_BUILD) \
     IMAGE_REPO=$(IMAGE_REPO) IMAGE_TAG=$(IMAGE_TAG)
 KFP_FLAGS = --host $(KFP_HOST) --namespace $(KFP_NAMESPACE)
+DEPLOY_ENV = $(subst OVERLAY=$(OVERLAY),OVERLAY=$(ENV),$(subst KFP_NAMESPACE=$(KFP_NAMESPACE),KFP_NAMESPACE=$(DEPLOY_NAMESPACE),$(CLUSTER_ENV)))$(DIGESTS_ENV)
+DIGESTS_ENV = $(if $(IMAGE_DIGESTS), IMAGE_DIGESTS=$(IMAGE_DIGESTS))
+REGISTRY = $(firstword $(subst /, ,$(IMAGE_REPO)))
+need_registry = @[[ "$(IMAGE_REPO)" == */* && ( "$(REGISTRY)" == *.* || "$(REGISTRY)" == *:* || "$(REGISTRY)" == localhost ) ]] \
+    || { echo "error: IMAGE_REPO=$(IMAGE_REPO) names no registry: pass the one make push (or the release) pushed to, e.g. IMAGE_REPO=ghcr.io/OWNER/flight-delay" >&2; exit 2; }
 IMAGE_FLAGS = --image-repo $(IMAGE_REPO) --image-tag $(IMAGE_TAG)
 REPLAY_FLAG = $(if $(REPLAY_YEAR),--replay-year $(REPLAY_YEAR))
 KUBECTL_CMD = $(KUBECTL)$(if $(KUBE_CONTEXT), --context $(KUBE_CONTEXT)) --namespace $(KFP_NAMESPACE)
+KUBECTL_DEPLOY = $(KUBECTL)$(if $(KUBE_CONTEXT), --context $(KUBE_CONTEXT))
 need_kubectl = @command -v $(KUBECTL) >/dev/null 2>&1 || { echo "error: $(KUBECTL) not found on PATH: install kubectl (https://kubernetes.io/docs/tasks/tools/)" >&2; exit 1; }
 need_kind = @command -v $(KIND) >/dev/null 2>&1 || { echo "error: $(KIND) not found on PATH: install kind $(KIND_VERSION) (https://kind.sigs.k8s.io/docs/user/quick-start/\#installation)" >&2; exit 1; }
 
-.PHONY: cluster cluster-down ui warehouse load push submit schedule unschedule doctor cronjob cronjob-down k8s-manifests
+.PHONY: cluster cluster-down ui warehouse load push submit schedule unschedule doctor cronjob cronjob-down k8s-manifests \
+    deploy deploy-env scan
 
 cluster: ## kind cluster + standalone KFP (KFP_VERSION), waits until ready, says how to open the UI
 	$(CLUSTER_ENV) KFP_CLUSTER_SCOPED="$(KFP_CLUSTER_SCOPED)" KFP_PLATFORM="$(KFP_PLATFORM)" bash scripts/cluster/cluster-up.sh
@@ -99,3 +115,33 @@ cronjob-down: ## Remove the CronJob (and its ConfigMaps)
 k8s-manifests: ## Render every manifest make applies, with IMAGE_REPO/IMAGE_TAG, into K8S_BUILD (to review)
 	@for dir in k8s/overlays/$(OVERLAY) k8s/seed k8s/cronjob; do \
 	    $(CLUSTER_ENV) bash scripts/cluster/render.sh $$dir $(K8S_BUILD)/$$(basename $$dir) || exit 1; done
+
+# The check runs first, and under `make -n` too (+): a wrong ENV stops before anything is installed or applied.
+deploy-env:
+	+@case " $(ENVIRONMENTS) " in *" $(ENV) "*) ;; *) echo "error: ENV='$(ENV)' is not an environment: use make deploy ENV=dev, ENV=preprod or ENV=prod" >&2; exit 2;; esac
+
+# The overlay rendered with the images (by digest with IMAGE_DIGESTS) before anything on the cluster changes; the
+# namespace must exist (a KFP profile); the Secrets created once (the alerts one from $FLIGHTS_ALERT_WEBHOOK_URL, when
+# set); the manifests applied; then the pipeline version uploaded and the environment's recurring run upserted
+# (pipeline.py schedule does both, with configs/ENV.yaml's schedule and tracking server).
+deploy: deploy-env install ## Deploy ENV=dev|preprod|prod: Secrets, k8s/overlays/ENV applied, pipeline version + schedule
+	$(need_kubectl)
+	$(need_registry)
+	$(DEPLOY_ENV) bash scripts/cluster/render.sh k8s/overlays/$(ENV) $(K8S_BUILD)/$(ENV)
+	@$(KUBECTL_DEPLOY) get namespace $(DEPLOY_NAMESPACE) -o name >/dev/null || { echo "error: can't find the namespace $(DEPLOY_NAMESPACE) on kubectl's current context (above): create it as a KFP profile, or pick the context with KUBE_CONTEXT=" >&2; exit 1; }
+	$(DEPLOY_ENV) bash scripts/cluster/warehouse-secret.sh
+	$(DEPLOY_ENV) bash scripts/cluster/alerts-secret.sh
+	$(KUBECTL_DEPLOY) apply -f $(K8S_BUILD)/$(ENV)/manifests.yaml
+	$(DIGESTS_ENV) $(RUN) python pipeline.py schedule --config configs/$(ENV).yaml --pipeline $(PIPELINE) \
+	    --host $(KFP_HOST) --namespace $(DEPLOY_NAMESPACE) $(IMAGE_FLAGS) $(REPLAY_FLAG)
+
+# What a release checks before it pushes anything (.github/workflows/release.yml): findings of HIGH or CRITICAL
+# severity in docker/ or in what `make deploy` applies fail it; .trivyignore lists the false positives, with reasons.
+scan: install ## trivy config on docker/ and every environment's manifests as make deploy renders them (K8S_BUILD)
+	@for env in $(ENVIRONMENTS); do \
+	    $(subst KFP_NAMESPACE=$(KFP_NAMESPACE),KFP_NAMESPACE=flights-$$env,$(CLUSTER_ENV))$(DIGESTS_ENV) \
+	        bash scripts/cluster/render.sh k8s/overlays/$$env $(K8S_BUILD)/$$env || exit 1; done
+	$(TRIVY) config --quiet --skip-check-update --ignorefile .trivyignore --severity HIGH,CRITICAL --exit-code 1 docker
+	@for env in $(ENVIRONMENTS); do \
+	    $(TRIVY) config --quiet --skip-check-update --ignorefile .trivyignore --severity HIGH,CRITICAL --exit-code 1 \
+	        $(K8S_BUILD)/$$env/manifests.yaml || exit 1; done

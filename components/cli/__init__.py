@@ -212,7 +212,10 @@ def _dispatch(args: argparse.Namespace, build_pipeline: PipelineBuilder, log: lo
 
         def parameters(name: str, settings: Settings, run_date: str, version: str) -> dict[str, Any]:
             pipeline = build_pipeline(name, StageImages("-", "-"), settings)
-            return pipeline_parameters(pipeline, settings, run_date=run_date, code_version=version)
+            # The config's tracking server (an environment's, in its namespace); empty: the pipeline's default.
+            return pipeline_parameters(
+                pipeline, settings, run_date=run_date, code_version=version, tracking_uri=settings.tracking_uri
+            )
 
         return cluster_main(args, log, build_pipeline, parameters)
     elif args.command == "compile":

@@ -123,9 +123,10 @@ def cluster_main(
 
     if args.command == "doctor":
         return _doctor(args)
-    if args.command == "schedule":
-        cluster.validate_cron(args.cron)  # before anything is uploaded
     settings = load_settings(args.config) if hasattr(args, "config") else Settings()
+    if args.command == "schedule":  # the flags, else the config's schedule; the cron checked before any upload
+        args.name = args.name or settings.schedule.name
+        args.cron = cluster.validate_cron(args.cron or settings.schedule.cron)
     days = _days(args, settings)  # bad dates fail before anything is contacted
     session = cluster.connect(args.host, args.namespace)
     if args.command == "unschedule":

@@ -101,8 +101,10 @@ def _cluster_commands(
     _cluster(submit, runs=True)
 
     schedule = commands.add_parser("schedule", parents=common, help="create or update (by name) the recurring run")
-    schedule.add_argument("--name", default=DEFAULT_SCHEDULE, help="default: %(default)s")
-    schedule.add_argument("--cron", default=DEFAULT_CRON, help="six fields, seconds first, UTC (default: %(default)s)")
+    schedule.add_argument("--name", help=f"default: schedule.name from the config ({DEFAULT_SCHEDULE})")
+    schedule.add_argument(
+        "--cron", help=f"six fields, seconds first, UTC (default: schedule.cron from the config, '{DEFAULT_CRON}')"
+    )
     schedule.add_argument("--pipeline", choices=PIPELINES, default="daily")
     _images(schedule)
     _cluster(schedule, runs=True)

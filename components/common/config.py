@@ -97,6 +97,21 @@ class ImageSettings(_Frozen):
     tag: str = Field("dev", min_length=1, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
+class ScheduleSettings(_Frozen):
+    """The recurring run `pipeline.py schedule` creates or updates on a KFP cluster (cluster/schedules.py) when no
+    ``--name`` / ``--cron`` is given: what `make deploy ENV=...` upserts for its environment."""
+
+    name: str = Field("flight-delay-daily", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    cron: str = "0 0 6 * * *"  # KFP's six fields, seconds first, UTC: daily at 06:00
+
+    @field_validator("cron")
+    @classmethod
+    def _six_fields(cls, cron: str) -> str:
+        if len(cron.split()) != 6:
+            raise ValueError(f"'{cron}' is not six fields: KFP cron is seconds first, e.g. \"0 0 6 * * *\"")
+        return " ".join(cron.split())
+
+
 class Settings(_Frozen):
     """Everything a run needs; one YAML file per environment."""
 
@@ -114,6 +129,7 @@ class Settings(_Frozen):
     evaluate: EvaluateSettings = EvaluateSettings()
     promote: PromoteSettings = PromoteSettings()
     images: ImageSettings = ImageSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
 
     @field_validator("alert_webhook_url")
     @classmethod

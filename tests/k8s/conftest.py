@@ -78,10 +78,13 @@ def render(kubectl: str) -> Callable[[str], str]:
 
 
 def run_render_script(
-    src: str, out: Path, image_repo: str, image_tag: str, namespace: str = "kubeflow"
+    src: str, out: Path, image_repo: str, image_tag: str, namespace: str = "kubeflow", *, digests: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """scripts/cluster/render.sh as make runs it."""
+    """scripts/cluster/render.sh as make runs it (``digests``: its IMAGE_DIGESTS file, as `make deploy` passes it)."""
     env = {**os.environ, "IMAGE_REPO": image_repo, "IMAGE_TAG": image_tag, "KFP_NAMESPACE": namespace}
+    env.pop("IMAGE_DIGESTS", None)
+    if digests is not None:
+        env["IMAGE_DIGESTS"] = str(digests)
     return subprocess.run(
         ["bash", "scripts/cluster/render.sh", src, str(out)],
         cwd=REPO,

@@ -27,6 +27,8 @@ CLUSTER_TARGETS = [
     "doctor",
     "cronjob",
     "cronjob-down",
+    "deploy",
+    "scan",
 ]
 
 
@@ -200,5 +202,7 @@ def test_warehouse_rejects_an_unknown_overlay(kubectl: str, tmp_path: Path) -> N
     result = make("warehouse", "OVERLAY=nope", f"K8S_BUILD={tmp_path / 'k8s'}")
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert result.returncode != 0
-    assert errors == ["error: OVERLAY=nope: no k8s/overlays/nope (use kind or managed)"]
+    assert errors == [
+        "error: OVERLAY=nope: no k8s/overlays/nope (use kind, managed, or an environment: dev, preprod, prod)"
+    ]
     assert not (tmp_path / "k8s").exists()

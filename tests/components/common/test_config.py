@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from components.common.config import Settings, WindowSettings, load_settings, parse_settings
+from components.common.config import ScheduleSettings, Settings, WindowSettings, load_settings, parse_settings
 from components.common.errors import PipelineError
 
 REPO = Path(__file__).resolve().parents[3]
@@ -51,13 +51,51 @@ def test_valid_yaml_loads_into_typed_settings(tmp_path: Path) -> None:
     assert (settings.images.repo, settings.images.tag) == ("registry.example.com/flights", "v1.2.3")
 
 
-@pytest.mark.parametrize("name", ["local.yaml", "dev.yaml"])
+SHIPPED = sorted(path.name for path in (REPO / "configs").glob("*.yaml"))
+ENVIRONMENTS = ["dev", "preprod", "prod"]
+
+
+def test_found_every_environments_config() -> None:
+    assert set(SHIPPED) == {"local.yaml", *(f"{env}.yaml" for env in ENVIRONMENTS)}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_configs_load(name: str) -> None:
     settings = load_settings(REPO / "configs" / name)
 
     assert settings.window.window_days == 90
     assert settings.default_date == dt.date(2013, 6, 15)
     assert settings.alert_webhook_url == ""  # no webhook in git: set it locally, or $FLIGHTS_ALERT_WEBHOOK_URL
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_an_environment_runs_the_local_model_on_its_own_namespaces_services(env: str) -> None:
+    """dev, preprod and prod differ only in where things live and when they run, never in the model's settings."""
+    settings = load_settings(REPO / "configs" / f"{env}.yaml")
+    local = load_settings(REPO / "configs" / "local.yaml")
+
+    assert settings.stage_groups() == local.stage_groups()
+    assert settings.tracking_uri == f"http://flights-mlflow.flights-{env}.svc.cluster.local:5000"
+    assert (
+        settings.warehouse_url == f"postgresql://flights@flights-warehouse.flights-{env}.svc.cluster.local:5432/flights"
+    )
+    assert settings.images.repo == "ghcr.io/your-org/flight-delay"
+    assert settings.schedule.name == "flight-delay-daily"
+
+
+def test_environments_run_before_prod_and_local_keeps_the_cli_default() -> None:
+    crons = {env: load_settings(REPO / "configs" / f"{env}.yaml").schedule.cron for env in ENVIRONMENTS}
+    assert crons == {"dev": "0 0 5 * * *", "preprod": "0 30 5 * * *", "prod": "0 0 6 * * *"}
+    assert load_settings(REPO / "configs" / "local.yaml").schedule == ScheduleSettings()
+
+
+def test_a_schedule_cron_of_five_fields_is_one_line() -> None:
+    with pytest.raises(PipelineError) as raised:
+        parse_settings({"schedule": {"cron": "0 6 * * *"}}, "x.yaml")
+    assert str(raised.value) == (
+        "config x.yaml: bad value for 'schedule.cron': Value error, '0 6 * * *' is not six fields: KFP cron is "
+        'seconds first, e.g. "0 0 6 * * *"'
+    )
 
 
 def test_an_alert_webhook_is_an_http_url_and_never_shown() -> None:
