@@ -23,7 +23,7 @@ VENV_STAMP := .venv/.synced
 RUN := $(UV) run --frozen --no-sync
 DATE_FLAG := $(if $(RUN_DATE),--date $(RUN_DATE),)
 
-.PHONY: help install seed run backfill backfill-usage replay history rollback compile lint typecheck test test-fast clean
+.PHONY: help install seed run backfill backfill-usage replay history rollback compile notebook lint typecheck test test-fast clean
 
 # Images and container tests, the PostgreSQL warehouse, the benchmark, the kind/KFP cluster, the MLflow server: one file each.
 include mk/docker.mk mk/postgres.mk mk/bench.mk mk/cluster.mk mk/mlflow.mk
@@ -71,6 +71,20 @@ rollback: install ## Move the champion alias back to the previous champion (TO=V
 
 compile: install ## Compile both pipelines to PIPELINES_DIR
 	$(RUN) python pipeline.py compile --config $(CONFIG) --output $(PIPELINES_DIR)
+
+# Jupyter's UI is the dependency group `notebook` (uv.lock), added to .venv only here; a later `make install` re-syncs
+# without it, which makes this stamp older than .venv's and the next `make notebook` add it again.
+NOTEBOOK_STAMP := .venv/.notebook-synced
+NOTEBOOK_ARGS ?=
+# Jupyter refuses to run as root unless told to (containers, CI machines): say so only there.
+NOTEBOOK_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+$(NOTEBOOK_STAMP): $(VENV_STAMP)
+	$(UV) sync --frozen --group notebook
+	@touch $@
+
+notebook: seed $(NOTEBOOK_STAMP) ## Open notebooks/flight_disruption.ipynb in JupyterLab (make test runs it; NOTEBOOK_ARGS=--no-browser)
+	$(RUN) jupyter lab $(NOTEBOOK_ROOT) $(NOTEBOOK_ARGS) notebooks/flight_disruption.ipynb
 
 lint: install ## ruff (lint and format check)
 	$(RUN) ruff check .

@@ -71,3 +71,15 @@ def test_mlflow_ui_serves_the_local_store_on_loopback(tmp_path: Path) -> None:
     assert "--host 127.0.0.1 --port 5123 --workers 1" in server
     assert f"--backend-store-uri sqlite:///{tmp_path}/mlflow/mlflow.db" in server
     assert f"--serve-artifacts --artifacts-destination {tmp_path}/mlflow/artifacts" in server
+
+
+def test_notebook_dry_run_seeds_then_opens_the_notebook_in_jupyterlab_from_the_locked_env() -> None:
+    result = _make("-n", "notebook", "NOTEBOOK_ARGS=--no-browser --port 8899")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    [seed] = [i for i, line in enumerate(lines) if "pipeline.py seed" in line]
+    [lab] = [i for i, line in enumerate(lines) if " jupyter lab " in line]
+    assert seed < lab
+    assert "run --frozen --no-sync jupyter lab" in lines[lab]  # the locked .venv, never re-resolved
+    assert lines[lab].endswith("--no-browser --port 8899 notebooks/flight_disruption.ipynb")
+    assert (os.geteuid() == 0) == ("--allow-root" in lines[lab])

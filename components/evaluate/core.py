@@ -20,6 +20,7 @@ from components.common.metrics import brier_score, roc_auc
 from components.contracts import LABEL
 from components.train.core import model_inputs
 
+ROLES = ("challenger", "champion", "baseline")  # the contenders evaluate judges on the same holdout rows
 _SMOOTHING = 50.0  # pseudo-flights pulling a sparse carrier-hour cell towards its carrier's rate
 
 
@@ -119,6 +120,19 @@ def operations_metrics(
     if baseline_probability is not None:
         metrics["brier_skill"] = brier_skill(outcome, probability, baseline_probability)
     return metrics
+
+
+def holdout_metrics(
+    days: pd.Series, outcome: np.ndarray, curves: dict[str, np.ndarray]
+) -> dict[str, dict[str, float] | None]:
+    """Every contender's holdout figures, by role (:data:`ROLES`): :func:`score_predictions`, then
+    :func:`operations_metrics` against the baseline's probabilities (``curves["baseline"]``, required); ``None``
+    for a contender without probabilities (no champion yet)."""
+    metrics = {
+        role: score_predictions(outcome, p) | operations_metrics(days, outcome, p, curves["baseline"])
+        for role, p in curves.items()
+    }
+    return {role: metrics.get(role) for role in ROLES}
 
 
 def roc_points(outcome: np.ndarray, probability: np.ndarray, max_points: int = 60) -> dict[str, list[float]]:

@@ -7,53 +7,51 @@ import html
 import io
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
 
 from components.evaluate.core import calibration_table
 from components.evaluate.evaluation import METRICS_NOTE, SHOWN_METRICS
 
-
-def _png(figure: Any) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
-    return base64.b64encode(buffer.getvalue()).decode()
+# The plots draw on axes they are given, so the notebook (notebooks/flight_disruption.py) shows the report's own
+# plots. The report's figures are plain ``Figure`` objects, without pyplot: no global backend is chosen or needed.
 
 
-def _roc_figure(outcome: np.ndarray, curves: dict[str, np.ndarray]) -> str:
-    figure, axes = plt.subplots(figsize=(5, 4))
+def draw_roc(axes: Any, outcome: np.ndarray, curves: dict[str, np.ndarray]) -> None:
+    """Each contender's ROC curve on the holdout."""
     for role, probability in curves.items():
         fpr, tpr, _ = roc_curve(outcome, probability)
         axes.plot(fpr, tpr, label=role)
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
     axes.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC on the holdout")
     axes.legend()
-    return _png(figure)
 
 
-def _calibration_figure(outcome: np.ndarray, curves: dict[str, np.ndarray]) -> str:
-    figure, axes = plt.subplots(figsize=(5, 4))
+def draw_calibration(axes: Any, outcome: np.ndarray, curves: dict[str, np.ndarray]) -> None:
+    """Each contender's mean predicted against observed rate, by decile of its probabilities."""
     for role, probability in curves.items():
         table = calibration_table(outcome, probability)
         axes.plot(table["predicted"], table["observed"], marker="o", label=role)
     axes.plot([0, 1], [0, 1], linestyle=":", color="grey")
     axes.set(xlabel="mean predicted", ylabel="observed rate", title="Calibration by decile")
     axes.legend()
-    return _png(figure)
 
 
-def _importance_figure(importance: pd.Series) -> str:
+def draw_importance(axes: Any, importance: pd.Series) -> None:
+    """The challenger's 12 most important features (permutation importance, highest on top)."""
     top = importance.head(12)[::-1]
-    figure, axes = plt.subplots(figsize=(5, 4))
     axes.barh(top.index, top.to_numpy())
     axes.set(xlabel="drop in ROC AUC when shuffled", title="Most important features (challenger)")
-    return _png(figure)
+
+
+def _png(draw: Any, *data: Any) -> str:
+    figure = Figure(figsize=(5, 4))
+    draw(figure.subplots(), *data)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def render_report(
@@ -76,9 +74,9 @@ def render_report(
     images = "".join(
         f'<img alt="{alt}" src="data:image/png;base64,{data}">'
         for alt, data in (
-            ("ROC curves", _roc_figure(outcome, curves)),
-            ("Calibration", _calibration_figure(outcome, curves)),
-            ("Feature importance", _importance_figure(importance)),
+            ("ROC curves", _png(draw_roc, outcome, curves)),
+            ("Calibration", _png(draw_calibration, outcome, curves)),
+            ("Feature importance", _png(draw_importance, importance)),
         )
     )
     text = {key: html.escape(str(lineage.get(key))) for key in lineage}

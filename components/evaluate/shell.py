@@ -26,14 +26,12 @@ from components.contracts import LABEL, holdout_start
 from components.evaluate.baseline import BaselineModel
 from components.evaluate.card import render_card
 from components.evaluate.compare import compare
-from components.evaluate.core import confusion_at, feature_importance, operations_metrics, roc_points, score_predictions
+from components.evaluate.core import ROLES, confusion_at, feature_importance, holdout_metrics, roc_points
 from components.evaluate.evaluation import Evaluation, Metrics
 from components.evaluate.report import render_report
 from components.features.profile import profile_features
 from components.schemas import LabelledFeatures
 from components.train.core import content_hash, model_inputs, predict_proba, split_by_time
-
-ROLES = ("challenger", "champion", "baseline")
 
 
 class Request(TrackedRequest):
@@ -106,15 +104,6 @@ def judged_version(uri: str, serving: Any) -> Any:
     return registry.version(uri, serving.tags[registry.REFIT_OF_TAG])
 
 
-def _metrics(days: Any, outcome: np.ndarray, curves: dict[str, Any]) -> dict[str, dict[str, float] | None]:
-    """Every contender's holdout figures (the operations metrics against the baseline's), ``None`` when absent."""
-    metrics = {
-        role: score_predictions(outcome, p) | operations_metrics(days, outcome, p, curves["baseline"])
-        for role, p in curves.items()
-    }
-    return {role: metrics.get(role) for role in ROLES}
-
-
 def _record(
     request: Request, uri: str, evaluation: Evaluation, metrics: dict[str, dict[str, float] | None], card: str
 ) -> None:
@@ -151,7 +140,7 @@ def run(request: Request) -> Report:
     if judged is not None:
         curves["champion"] = predict_proba(registry.load_model(uri, judged), holdout)
     days = holdout["flight_date"]
-    metrics = _metrics(days, outcome, curves)
+    metrics = holdout_metrics(days, outcome, curves)
     lineage = dict(challenger_version.tags)
     card = render_card(request.model_version, lineage, metrics)
     importance = feature_importance(challenger, holdout, settings.seed)

@@ -15,6 +15,7 @@ from components.evaluate.core import (
     confusion_at,
     feature_importance,
     fit_baseline,
+    holdout_metrics,
     predict_baseline,
     roc_points,
     score_predictions,
@@ -81,6 +82,25 @@ def test_score_predictions_of_a_reversed_ranking_and_certain_mistakes() -> None:
     assert scores["roc_auc"] == 0.0
     assert scores["brier"] == 1.0
     assert math.isfinite(scores["log_loss"])  # clipped, not infinite
+
+
+def test_holdout_metrics_of_every_role_against_the_baseline_and_none_for_an_absent_champion() -> None:
+    days = pd.Series(pd.to_datetime(["2013-06-01"] * 4 + ["2013-06-02"] * 4))
+    outcome = np.array([0, 1, 0, 1, 1, 0, 0, 1])
+    curves = {"challenger": np.array([0.1, 0.9, 0.2, 0.8, 0.7, 0.3, 0.4, 0.6]), "baseline": np.full(8, 0.5)}
+    metrics = holdout_metrics(days, outcome, curves)
+    assert list(metrics) == ["challenger", "champion", "baseline"]
+    assert metrics["champion"] is None
+    challenger, baseline = metrics["challenger"], metrics["baseline"]
+    assert challenger is not None
+    assert baseline is not None
+    assert (challenger["roc_auc"], challenger["within_day_roc_auc"], baseline["brier_skill"]) == (1.0, 1.0, 0.0)
+    assert challenger["brier_skill"] == pytest.approx(1 - challenger["brier"] / 0.25)
+
+
+def test_holdout_metrics_needs_the_baseline() -> None:
+    with pytest.raises(KeyError, match="baseline"):
+        holdout_metrics(pd.Series(pd.to_datetime(["2013-06-01"] * 2)), np.array([0, 1]), {"challenger": np.ones(2)})
 
 
 def test_roc_points_are_thinned_and_thresholds_capped() -> None:
