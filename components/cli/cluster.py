@@ -74,8 +74,9 @@ def _doctor(args: argparse.Namespace) -> int:
         print(f"problem: {problem}", file=sys.stderr)
     if problems:
         return 1
+    where = f"on kind node {args.kind_cluster}-control-plane" if args.kind_cluster else "(not checked: no kind cluster)"
     print(
-        f"ok: KFP at {args.host}, images {images.repo}/<stage>:{images.tag}, Secret {WAREHOUSE_SECRET}, "
+        f"ok: KFP at {args.host}, images {images.repo}/<stage>:{images.tag} {where}, Secret {WAREHOUSE_SECRET}, "
         f"MLflow at {shown_uri(tracking_uri)}"
     )
     return 0

@@ -117,7 +117,8 @@ def _cluster_commands(
     doctor.add_argument(
         "--kind-cluster",
         default=os.environ.get("KIND_CLUSTER") or "flight-delay",
-        help="check the images on this kind cluster's node (default: $KIND_CLUSTER, else %(default)s)",
+        help="check the images on this kind cluster's node; '' skips it, as on a managed cluster "
+        "(default: $KIND_CLUSTER, else %(default)s)",
     )
     doctor.add_argument(
         "--tracking-uri",
