@@ -184,7 +184,7 @@ def build_daily_pipeline(build: Build) -> Any:
     def daily(
         run_date: str = "",
         replay_year: int = 0,
-        code_version: str = "unknown",
+        code_version: str = build.images.tag,
         warehouse_url: str = "",
         tracking_uri: str = "",
         window: dict = groups["window"],
@@ -198,7 +198,8 @@ def build_daily_pipeline(build: Build) -> Any:
         champion and a baseline; 7. promote under the written policy; 8. score the day with the champion;
         9. monitor; then close the MLflow run, FINISHED or FAILED, and tell the alert webhook (if one is set). An
         empty run_date means the recurring run's scheduled day; an empty warehouse_url the Secret's; an empty
-        tracking_uri $MLFLOW_TRACKING_URI."""
+        tracking_uri $MLFLOW_TRACKING_URI. code_version defaults to the images' tag, compiled in, so a run records
+        the version it runs (cluster runs never pass it)."""
         with dsl.ExitHandler(_finish(build, tracking_uri), name="tracked run"):
             run = _start(
                 build, "daily", run_date=run_date, replay_year=replay_year, tracking_uri=tracking_uri,
@@ -243,7 +244,7 @@ def build_inference_pipeline(build: Build) -> Any:
     def inference(
         run_date: str = "",
         replay_year: int = 0,
-        code_version: str = "unknown",
+        code_version: str = build.images.tag,
         warehouse_url: str = "",
         tracking_uri: str = "",
         window: dict = groups["window"],

@@ -119,7 +119,7 @@ def _days(args: argparse.Namespace, settings: Settings) -> list[str]:
 def cluster_main(
     args: argparse.Namespace, log: logging.Logger, build_pipeline: PipelineBuilder, parameters: Callable[..., Any]
 ) -> int:
-    """Run one cluster command; ``parameters(name, settings, run_date, code_version)`` gives a run's parameters."""
+    """Run one cluster command; ``parameters(name, settings, run_date)`` gives a run's parameters."""
     import cluster
 
     if args.command == "doctor":
@@ -136,12 +136,11 @@ def cluster_main(
     if skew and args.command != "schedule":  # schedule refuses an old backend itself
         log.warning("%s", skew)
     ref = _upload(session, args, settings, build_pipeline)
-    version = code_version()
     if args.command == "schedule":
-        return _schedule(session, args, parameters(args.pipeline, settings, "", version), ref)
+        return _schedule(session, args, parameters(args.pipeline, settings, ""), ref)
 
     def arguments_for(day: str) -> dict[str, Any]:
-        return cluster_arguments(parameters(args.pipeline, settings, day, version), 0)
+        return cluster_arguments(parameters(args.pipeline, settings, day), 0)
 
     if args.command == "submit":
         run_id = cluster.submit_run(session, ref, args.experiment, f"{args.pipeline} {days[0]}", arguments_for(days[0]))

@@ -50,7 +50,7 @@ def test_submit_uploads_a_version_of_this_revision_and_starts_the_demo_day(
     assert parameters["run_date"] == "2013-06-15"
     assert "warehouse_url" not in parameters
     assert "artifact_root" not in parameters
-    assert parameters["code_version"]
+    assert "code_version" not in parameters  # compiled in: the images' tag (below)
     assert _only(standin.pipelines)["name"] == "flight-delay-daily"
     version = _only(standin.versions)
     assert version["name"].startswith(f"{TAG}-")
@@ -111,6 +111,28 @@ def test_schedule_then_update_it_by_name(standin: KfpStandIn, capsys: pytest.Cap
     parameters = job["runtime_config"]["parameters"]
     assert parameters["run_date"] == ""
     assert parameters["replay_year"] == 2013
+
+
+def _code_version_of(version: dict[str, Any]) -> Any:
+    """The code_version a run of this version records when its parameters don't name one: the compiled default."""
+    spec = version["pipeline_spec"]["pipeline_spec"]  # the pipeline spec beside its platform spec
+    return spec["root"]["inputDefinitions"]["parameters"]["code_version"]["defaultValue"]
+
+
+def test_a_scheduled_run_records_the_code_version_it_runs_not_the_one_of_the_day_it_was_scheduled(
+    standin: KfpStandIn,
+) -> None:
+    """The recurring run starts the latest version; a later upload (new images) must show as the runs' code version."""
+    assert _main(standin, "schedule") == 0
+    assert pipeline.main(["submit", "--host", standin.host, "--image-tag", "fedcba987654"]) == 0
+
+    [job] = standin.schedules_named("flight-delay-daily")
+    assert "code_version" not in job["runtime_config"]["parameters"]
+    run = standin.runs[standin.trigger_recurring_run(job["recurring_run_id"])]
+    version = standin.versions[run["pipeline_version_reference"]["pipeline_version_id"]]
+    assert "code_version" not in _parameters(run)
+    assert _code_version_of(version) == "fedcba987654"
+    assert {_code_version_of(v) for v in standin.versions.values()} == {TAG, "fedcba987654"}
 
 
 def test_schedule_without_flags_takes_the_environments_config(

@@ -145,6 +145,9 @@ def test_parameters_are_one_value_per_settings_group(compiled: dict[str, Any]) -
     assert daily["warehouse_url"]["defaultValue"] == ""
     assert daily["tracking_uri"]["defaultValue"] == ""
     assert daily["replay_year"]["defaultValue"] == 0
+    # ...nor the code version: each uploaded version records its own images' tag.
+    assert daily["code_version"]["defaultValue"] == "abc123"
+    assert compiled["inference"]["root"]["inputDefinitions"]["parameters"]["code_version"]["defaultValue"] == "abc123"
     assert daily["train"]["parameterType"] == "STRUCT"
 
 
