@@ -26,11 +26,12 @@ if ! found="$(kc get namespace "$namespace" -o name 2>&1)"; then
 fi
 
 # The seed Job runs the ingest image of IMAGE_TAG, the MLflow Deployment the mlflow image. On kind they must be on
-# the node (nothing is pulled): build what isn't yet, and load them (kind skips an image the node already has).
+# the node (nothing is pulled): build what isn't yet, and load them (docker save + kind load image-archive).
 # Elsewhere `make push` put them in a registry.
 if [[ "$overlay" == kind ]]; then
     need_kind
     need_docker
+    images=()
     for image in ingest mlflow; do
         built="${IMAGE_REPO:-flight-delay}/$image:${IMAGE_TAG:?IMAGE_TAG is not set (make sets it)}"
         if ! "${DOCKER:-docker}" image inspect "$built" >/dev/null 2>&1; then
@@ -38,8 +39,9 @@ if [[ "$overlay" == kind ]]; then
             "${MAKE:-make}" --no-print-directory build STAGES="$image" IMAGE_REPO="${IMAGE_REPO:-flight-delay}" \
                 IMAGE_TAG="$IMAGE_TAG" || die "building $built failed (see above): fix it, then run make warehouse again"
         fi
-        "${KIND:-kind}" load docker-image --name "${KIND_CLUSTER:-flight-delay}" "$built"
+        images+=("$built")
     done
+    kind_load "${KIND_CLUSTER:-flight-delay}" "${images[@]}"
 fi
 
 bash "$here/warehouse-secret.sh"
