@@ -207,7 +207,9 @@ def _compile(args: argparse.Namespace, build_pipeline: PipelineBuilder) -> None:
 def _dispatch(args: argparse.Namespace, build_pipeline: PipelineBuilder, log: logging.Logger) -> int:
     if args.command == "seed":
         _seed(args, log)
-    elif args.command in ("submit", "schedule", "unschedule", "doctor") or getattr(args, "runner", "") == "kfp":
+    elif args.command in ("submit", "schedule", "unschedule", "scheduled-run", "doctor") or (
+        getattr(args, "runner", "") == "kfp"
+    ):
         from components.cli.cluster import cluster_main
 
         def parameters(name: str, settings: Settings, run_date: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The cluster commands: ``submit``, ``schedule``, ``unschedule``, ``doctor``, and ``run``/``backfill --runner kfp``.
+"""The cluster commands: ``submit``, ``schedule``, ``unschedule``, ``scheduled-run``, ``doctor``, and
+``run``/``backfill --runner kfp``.
 
 A thin layer over ``cluster/`` (the real ``kfp.Client``): compile the pipeline for the built images, upload it as a
 version named after the code revision, then start, wait for or schedule runs.
@@ -92,6 +93,20 @@ def _unschedule(session: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _scheduled_run(session: Any, args: argparse.Namespace, log: logging.Logger) -> int:
+    """The first run of the recurring run: its link, slot and run date on one line, then waited for like submit."""
+    import cluster
+
+    def progress(line: str) -> None:
+        log.info("%s", line)
+
+    run = cluster.wait_for_scheduled_run(session, args.name, args.experiment, args.start_timeout, progress=progress)
+    url = cluster.run_url(session.host, run.run_id)
+    print(f"recurring run '{args.name}' started {url}: scheduled at {run.scheduled_at}, run date {run.run_date}")
+    print(f"run {cluster.wait_for_run(session, run.run_id, args.timeout, progress=progress)}: {url}")
+    return 0
+
+
 def _schedule(session: Any, args: argparse.Namespace, parameters: dict[str, Any], ref: Any) -> int:
     import cluster
 
@@ -132,6 +147,8 @@ def cluster_main(
     session = cluster.connect(args.host, args.namespace)
     if args.command == "unschedule":
         return _unschedule(session, args)
+    if args.command == "scheduled-run":
+        return _scheduled_run(session, args, log)
     skew = cluster.version_skew(cluster.SDK_VERSION, cluster.backend_version(session))
     if skew and args.command != "schedule":  # schedule refuses an old backend itself
         log.warning("%s", skew)

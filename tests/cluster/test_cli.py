@@ -257,3 +257,39 @@ def test_doctor_names_an_unreachable_tracking_server_in_one_line(
         "start `make ui` (it port-forwards svc/flights-mlflow to http://127.0.0.1:5000; `make warehouse` deploys the "
         "server) or pass --tracking-uri"
     ]
+
+
+def test_scheduled_run_waits_for_the_recurring_runs_run_and_names_its_run_date(
+    standin: KfpStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the kind e2e does with a one-minute cron: the run carrying the recurring run's id, its day, its end."""
+    assert _main(standin, "schedule", "--name", "e2e", "--cron", "0 * * * * *", "--replay-year", "2013") == 0
+    assert _main(standin, "submit") == 0  # a run in the same experiment that no schedule started
+    [job] = standin.schedules_named("e2e")
+    run_id = standin.trigger_recurring_run(job["recurring_run_id"])
+    standin.outcome_for = lambda _run: "SUCCEEDED"
+    standin.polls_to_finish = 1
+    capsys.readouterr()
+
+    assert pipeline.main(["scheduled-run", "--host", standin.host, "--name", "e2e", "--timeout", "30"]) == 0
+
+    slot = standin.runs[run_id]["scheduled_at"]  # the stand-in's clock: 2026-01-01T00:00:NNZ
+    url = f"{standin.host}/#/runs/details/{run_id}"
+    assert capsys.readouterr().out.splitlines() == [
+        f"recurring run 'e2e' started {url}: scheduled at {slot.replace('Z', '+00:00')}, run date 2013-01-01",
+        f"run SUCCEEDED: {url}",
+    ]
+
+
+def test_scheduled_run_that_never_starts_is_one_line(standin: KfpStandIn, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _main(standin, "schedule", "--name", "e2e", "--cron", "0 * * * * *") == 0
+    capsys.readouterr()
+
+    argv = ["scheduled-run", "--host", standin.host, "--name", "e2e", "--start-timeout", "0"]
+    assert pipeline.main(argv) == 2
+
+    [line] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert line == (
+        "error: recurring run e2e started no run within 0s (cron '0 * * * * *' UTC): "
+        "check `kubectl -n kubeflow logs deploy/ml-pipeline-scheduledworkflow`"
+    )
