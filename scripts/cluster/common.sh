@@ -60,3 +60,28 @@ kind_load() {
     rm -rf "$scratch"
     trap - EXIT
 }
+
+# check_claims SETTING CLAIM...: fail at once, in one line, when a volume claim can't be bound: a ProvisioningFailed
+# or FailedBinding warning on it (a storage class that doesn't exist or can't provision; no class and no default
+# one). A claim that is only Pending (WaitForFirstConsumer, a provisioner at work) or not created yet is no problem.
+# SETTING names where the storage class is set, for the message.
+check_claims() {
+    local setting="$1" claim phase class classes warning
+    shift
+    for claim in "$@"; do
+        phase="$(kcn get pvc "$claim" -o jsonpath='{.status.phase}' 2>/dev/null || true)"
+        [[ -n "$phase" && "$phase" != Bound ]] || continue
+        warning="$(kcn get events --field-selector "involvedObject.kind=PersistentVolumeClaim,involvedObject.name=$claim,type=Warning" \
+            -o jsonpath='{range .items[*]}{.reason}: {.message}{"\n"}{end}' 2>/dev/null \
+            | grep -E '^(ProvisioningFailed|FailedBinding): ' | tail -1 || true)"
+        [[ -n "$warning" ]] || continue
+        class="$(kcn get pvc "$claim" -o jsonpath='{.spec.storageClassName}' 2>/dev/null || true)"
+        classes="$(kc get storageclass -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.metadata.annotations.storageclass\.kubernetes\.io/is-default-class}{"\n"}{end}' 2>/dev/null || true)"
+        if [[ -z "$class" ]]; then
+            class="none"
+            grep -q ' true$' <<<"$classes" || class="none, and the cluster has no default one"
+        fi
+        classes="$(awk 'NF {print $1}' <<<"$classes" | paste -sd, -)"
+        die "volume claim $claim is $phase ($warning): storage class $class; set storageClassName in $setting to one of this cluster's (${classes:-none})"
+    done
+}

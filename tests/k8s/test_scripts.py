@@ -108,3 +108,53 @@ esac""",
     assert archive.startswith(str(scratch))
     assert list(scratch.iterdir()) == []
     assert "docker-image" not in log.read_text()
+
+
+def _check_claims(tmp_path: Path, pvc: str, events: str, classes: str) -> subprocess.CompletedProcess[str]:
+    """check_claims (common.sh) against a fake kubectl answering the PVC's phase and class, its events and the
+    cluster's storage classes (the jsonpath queries the function makes)."""
+    kubectl = tmp_path / "kubectl"
+    phase, _, class_name = pvc.partition(" ")
+    kubectl.write_text(f"""#!/usr/bin/env bash
+case "$*" in
+    *"get pvc data-flights-warehouse-0"*"status.phase"*) echo -n '{phase}' ;;
+    *"get pvc data-flights-warehouse-0"*"storageClassName"*) echo -n '{class_name}' ;;
+    *"get pvc"*) exit 1 ;;
+    *"get events"*) printf '{events}' ;;
+    *"get storageclass"*) printf '{classes}' ;;
+esac
+""")
+    kubectl.chmod(0o755)
+    script = f'source {REPO}/scripts/cluster/common.sh; check_claims k8s/overlays/managed data-flights-warehouse-0 ' \
+        'flights-mlflow-artifacts; echo fine'  # fmt: skip
+    env = {**os.environ, "KUBECTL": str(kubectl), "KFP_NAMESPACE": "kubeflow"}
+    return subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=False)
+
+
+def test_an_unprovisionable_claim_fails_at_once_naming_it_and_the_storage_class(tmp_path: Path) -> None:
+    failed = 'ProvisioningFailed: storageclass.storage.k8s.io "ssd" not found\n'
+    result = _check_claims(tmp_path, "Pending ssd", failed, "standard-rwo true\npremium-rwo \n")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: volume claim data-flights-warehouse-0 is Pending (ProvisioningFailed: "
+        'storageclass.storage.k8s.io "ssd" not found): storage class ssd; set storageClassName in '
+        "k8s/overlays/managed to one of this cluster's "
+        "(standard-rwo,premium-rwo)"
+    )
+
+
+def test_a_claim_without_a_class_on_a_cluster_without_a_default_fails_at_once(tmp_path: Path) -> None:
+    unbound = "FailedBinding: no persistent volumes available for this claim and no storage class is set\n"
+    result = _check_claims(tmp_path, "Pending", unbound, "")
+    assert result.returncode == 1
+    assert "storage class none, and the cluster has no default one;" in result.stderr
+    assert result.stderr.strip().endswith("one of this cluster's (none)")
+
+
+@pytest.mark.parametrize(
+    ("pvc", "events"),
+    [("Bound standard", ""), ("Pending standard", "WaitForFirstConsumer: waiting for first consumer\n"), ("", "")],
+)
+def test_a_bound_waiting_or_missing_claim_is_no_problem(tmp_path: Path, pvc: str, events: str) -> None:
+    result = _check_claims(tmp_path, pvc or "''", events, "standard true\n")
+    assert (result.returncode, result.stdout.strip()) == (0, "fine"), result.stderr
