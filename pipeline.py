@@ -58,18 +58,33 @@ class Resources(NamedTuple):
 
 
 # Per stage, from `make bench` peaks on the 90-day window (a few hundred MB) with room for a 365-day window.
-# The launcher's own overhead (about 100 MB) is in the memory figures.
+# The launcher's own overhead (about 100 MB) is in the memory figures. CPU requests are what lets a task schedule on
+# a 2-CPU kind node: Kubernetes' own pods request 0.95 CPU there and KFP 2.17's 0.67, the kind overlay's PostgreSQL
+# and MLflow server 0.2, which leaves 0.18 CPU for a task pod (and KFP's driver pods, 0.1 each). The limits are
+# what a task uses when the node has CPUs free; on a shared managed cluster, raise train's and evaluate's requests.
 RESOURCES = {
     "tracking": Resources("50m", "256Mi", "250m", "512Mi"),
-    "ingest": Resources("250m", "512Mi", "1", "2Gi"),
-    "validate": Resources("250m", "1Gi", "1", "4Gi"),
-    "features": Resources("250m", "512Mi", "1", "2Gi"),
-    "train": Resources("1", "1Gi", "2", "4Gi"),
-    "evaluate": Resources("1", "1Gi", "2", "4Gi"),
+    "ingest": Resources("100m", "512Mi", "1", "2Gi"),
+    "validate": Resources("100m", "1Gi", "1", "4Gi"),
+    "features": Resources("100m", "512Mi", "1", "2Gi"),
+    "train": Resources("100m", "1Gi", "2", "4Gi"),
+    "evaluate": Resources("100m", "1Gi", "2", "4Gi"),
     "promote": Resources("100m", "256Mi", "500m", "1Gi"),
-    "predict": Resources("500m", "1Gi", "1", "2Gi"),
-    "monitor": Resources("250m", "512Mi", "1", "2Gi"),
+    "predict": Resources("100m", "1Gi", "1", "2Gi"),
+    "monitor": Resources("100m", "512Mi", "1", "2Gi"),
 }
+# scikit-learn's HistGradientBoosting (train, evaluate) and the champion's predictions use OpenMP, which starts one
+# thread per core of the node whatever the pod's CPU limit; throttled, those spinning threads collapse (one fit:
+# 3 s with one thread, 280 s with the default on an oversubscribed machine). On a cluster they get as many threads
+# as their CPU limit allows.
+OPENMP_JOBS = ("train", "evaluate", "predict")
+OPENMP_THREADS_ENV = "OMP_NUM_THREADS"
+
+
+def openmp_threads(cpu_limit: str) -> int:
+    """The whole CPUs of a Kubernetes CPU quantity ("2", "1.5", "500m"), at least 1."""
+    cpus = float(cpu_limit[:-1]) / 1000 if cpu_limit.endswith("m") else float(cpu_limit)
+    return max(1, int(cpus))
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,8 @@ def _stage(build: Build, name: str, task: Any, *, cache: bool = False) -> Any:
     if build.on_cluster:
         task.set_retry(**CLUSTER_RETRY)
         task.set_env_variable(TRACKING_URI_ENV, CLUSTER_TRACKING_URI)
+        if job in OPENMP_JOBS:
+            task.set_env_variable(OPENMP_THREADS_ENV, str(openmp_threads(needs.cpu_limit)))
     if job in WAREHOUSE_JOBS:
         kubernetes.use_secret_as_env(task, secret_name=WAREHOUSE_SECRET, secret_key_to_env={"url": WAREHOUSE_URL_ENV})
     return task
@@ -184,7 +201,7 @@ def build_daily_pipeline(build: Build) -> Any:
     def daily(
         run_date: str = "",
         replay_year: int = 0,
-        code_version: str = "unknown",
+        code_version: str = build.images.tag,
         warehouse_url: str = "",
         tracking_uri: str = "",
         window: dict = groups["window"],
@@ -198,7 +215,8 @@ def build_daily_pipeline(build: Build) -> Any:
         champion and a baseline; 7. promote under the written policy; 8. score the day with the champion;
         9. monitor; then close the MLflow run, FINISHED or FAILED, and tell the alert webhook (if one is set). An
         empty run_date means the recurring run's scheduled day; an empty warehouse_url the Secret's; an empty
-        tracking_uri $MLFLOW_TRACKING_URI."""
+        tracking_uri $MLFLOW_TRACKING_URI. code_version defaults to the images' tag, compiled in, so a run records
+        the version it runs (cluster runs never pass it)."""
         with dsl.ExitHandler(_finish(build, tracking_uri), name="tracked run"):
             run = _start(
                 build, "daily", run_date=run_date, replay_year=replay_year, tracking_uri=tracking_uri,
@@ -243,7 +261,7 @@ def build_inference_pipeline(build: Build) -> Any:
     def inference(
         run_date: str = "",
         replay_year: int = 0,
-        code_version: str = "unknown",
+        code_version: str = build.images.tag,
         warehouse_url: str = "",
         tracking_uri: str = "",
         window: dict = groups["window"],

@@ -15,7 +15,16 @@ from cluster.doctor import (
 )
 from cluster.pipelines import PipelineRef, find_pipeline_id, find_version_id, upload_pipeline_version
 from cluster.runs import backfill, ensure_experiment, submit_run, wait_for_run
-from cluster.schedules import DEFAULT_CRON, ScheduleResult, find_schedules, schedule, unschedule, validate_cron
+from cluster.schedules import (
+    DEFAULT_CRON,
+    ScheduledRun,
+    ScheduleResult,
+    find_schedules,
+    schedule,
+    unschedule,
+    validate_cron,
+    wait_for_scheduled_run,
+)
 from cluster.session import (
     DEFAULT_HOST,
     DEFAULT_NAMESPACE,
@@ -40,6 +49,7 @@ __all__ = [
     "KfpSession",
     "PipelineRef",
     "ScheduleResult",
+    "ScheduledRun",
     "backend_version",
     "backfill",
     "check_images",
@@ -62,4 +72,5 @@ __all__ = [
     "validate_cron",
     "version_skew",
     "wait_for_run",
+    "wait_for_scheduled_run",
 ]

@@ -87,7 +87,10 @@ def check_images(kind_cluster: str, images: Sequence[str], runner: CommandRunner
         return [f"docker not found, so images on kind node {node} can't be checked: install Docker"]
     if result.returncode != 0:
         if "No such container" in result.stderr or "is not running" in result.stderr:
-            return [f"kind node {node} not found: create the cluster with `make cluster` (or set KIND_CLUSTER)"]
+            return [
+                f"kind node {node} not found: create the cluster with `make cluster` (or set KIND_CLUSTER; "
+                "on a managed cluster, OVERLAY=managed skips this check)"
+            ]
         return [f"can't list images on kind node {node} ({_last_line(result.stderr)}): check `docker ps`"]
     try:
         listed = json.loads(result.stdout).get("images", [])

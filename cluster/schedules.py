@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,10 +27,11 @@ from kfp_server_api.models import (  # type: ignore[import-untyped]
     V2beta1Trigger,
 )
 
-from cluster._api import api_call, find_named
+from cluster._api import PAGE_SIZE, api_call, find_named, paged
 from cluster.runs import ensure_experiment
 from cluster.session import KfpSession, quiet_sdk, require_backend
 from components.common.errors import PipelineError
+from components.contracts import resolve_run_date
 
 DEFAULT_CRON = "0 0 6 * * *"  # daily 06:00 UTC, seconds first
 MAX_CONCURRENCY = 1
@@ -167,3 +169,63 @@ def unschedule(
         _delete(session, str(old.recurring_run_id), name)
         progress(f"removed recurring run {name} ({old.recurring_run_id})")
     return True
+
+
+@dataclass(frozen=True)
+class ScheduledRun:
+    """A run a recurring run started: its id, the slot it was scheduled for, and the day it runs for."""
+
+    run_id: str
+    recurring_run_id: str
+    scheduled_at: str
+    run_date: str
+
+
+def _only_schedule(session: KfpSession, name: str, experiment: str) -> Any:
+    with api_call(f"find experiment {experiment}", session.host, fix="create the schedule with `make schedule`"):
+        experiment_id = str(session.client.get_experiment(experiment_name=experiment).experiment_id)
+    found = find_schedules(session, name, experiment_id)
+    if len(found) != 1:
+        raise PipelineError(
+            f"{len(found)} recurring runs named {name} in experiment {experiment}, not one: run `make schedule`"
+        )
+    return found[0]
+
+
+def _scheduled(run: Any, job: Any) -> ScheduledRun:
+    """The run's day as its first task resolves it: the job's run_date, else its slot, replayed by replay_year."""
+    parameters = dict(getattr(job.runtime_config, "parameters", None) or {})
+    slot = run.scheduled_at.isoformat() if hasattr(run.scheduled_at, "isoformat") else str(run.scheduled_at or "")
+    day = resolve_run_date(str(parameters.get("run_date") or ""), slot, int(parameters.get("replay_year") or 0))
+    return ScheduledRun(str(run.run_id), str(job.recurring_run_id), slot, day)
+
+
+def wait_for_scheduled_run(
+    session: KfpSession,
+    name: str,
+    experiment: str,
+    timeout_s: float = 600.0,
+    poll_s: float = 10.0,
+    progress: Callable[[str], None] = lambda line: None,
+) -> ScheduledRun:
+    """The first run the recurring run `name` started (the one carrying its id), waited for until it appears."""
+    job = _only_schedule(session, name, experiment)
+    progress(f"waiting up to {timeout_s:g}s for a run of recurring run {name} ({job.recurring_run_id})")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with api_call(f"list the runs of experiment {experiment}", session.host):
+            runs = paged(
+                lambda token: session.client.list_runs(
+                    page_token=token, page_size=PAGE_SIZE, experiment_id=job.experiment_id
+                ),
+                "runs",
+            )
+            started = [run for run in runs if str(run.recurring_run_id or "") == str(job.recurring_run_id)]
+        if started:
+            return _scheduled(min(started, key=lambda run: str(run.created_at)), job)
+        if time.monotonic() >= deadline:
+            raise PipelineError(
+                f"recurring run {name} started no run within {timeout_s:g}s (cron '{job.trigger.cron_schedule.cron}'"
+                f" UTC): check `kubectl -n {session.namespace} logs deploy/ml-pipeline-scheduledworkflow`"
+            )
+        time.sleep(poll_s)

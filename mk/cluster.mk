@@ -99,8 +99,10 @@ schedule: install ## Create or update the daily recurring run SCHEDULE_NAME (CRO
 unschedule: install ## Remove the recurring run SCHEDULE_NAME
 	$(RUN) python pipeline.py unschedule --name $(SCHEDULE_NAME) $(KFP_FLAGS)
 
-doctor: install ## Preflight: KFP reachable, SDK/backend versions, images on the kind node, warehouse Secret, MLflow
-	$(RUN) python pipeline.py doctor $(KFP_FLAGS) --kind-cluster $(KIND_CLUSTER) $(IMAGE_FLAGS) --tracking-uri $(TRACKING_URI)
+# The images are looked for on the kind node only on kind: OVERLAY=managed (or KIND_CLUSTER=) has no kind node.
+DOCTOR_KIND = $(if $(filter kind,$(OVERLAY)),$(KIND_CLUSTER))
+doctor: install ## Preflight: KFP reachable, SDK/backend versions, images on the kind node (on kind), Secret, MLflow
+	$(RUN) python pipeline.py doctor $(KFP_FLAGS) --kind-cluster "$(DOCTOR_KIND)" $(IMAGE_FLAGS) --tracking-uri $(TRACKING_URI)
 
 cronjob: ## Deploy the CronJob alternative to make schedule (submits daily at 06:00 UTC from the cluster)
 	$(need_kubectl)

@@ -207,15 +207,17 @@ def _compile(args: argparse.Namespace, build_pipeline: PipelineBuilder) -> None:
 def _dispatch(args: argparse.Namespace, build_pipeline: PipelineBuilder, log: logging.Logger) -> int:
     if args.command == "seed":
         _seed(args, log)
-    elif args.command in ("submit", "schedule", "unschedule", "doctor") or getattr(args, "runner", "") == "kfp":
+    elif args.command in ("submit", "schedule", "unschedule", "scheduled-run", "doctor") or (
+        getattr(args, "runner", "") == "kfp"
+    ):
         from components.cli.cluster import cluster_main
 
-        def parameters(name: str, settings: Settings, run_date: str, version: str) -> dict[str, Any]:
+        def parameters(name: str, settings: Settings, run_date: str) -> dict[str, Any]:
             pipeline = build_pipeline(name, StageImages("-", "-"), settings)
-            # The config's tracking server (an environment's, in its namespace); empty: the pipeline's default.
-            return pipeline_parameters(
-                pipeline, settings, run_date=run_date, code_version=version, tracking_uri=settings.tracking_uri
-            )
+            # The config's tracking server (an environment's, in its namespace); empty: the pipeline's default. No
+            # code_version: each version compiles in its images' tag, so a recurring run, which always starts the
+            # latest version, records the code it runs, not the code of the day it was scheduled.
+            return pipeline_parameters(pipeline, settings, run_date=run_date, tracking_uri=settings.tracking_uri)
 
         return cluster_main(args, log, build_pipeline, parameters)
     elif args.command == "compile":

@@ -1,4 +1,5 @@
-"""The cluster commands: ``submit``, ``schedule``, ``unschedule``, ``doctor``, and ``run``/``backfill --runner kfp``.
+"""The cluster commands: ``submit``, ``schedule``, ``unschedule``, ``scheduled-run``, ``doctor``, and
+``run``/``backfill --runner kfp``.
 
 A thin layer over ``cluster/`` (the real ``kfp.Client``): compile the pipeline for the built images, upload it as a
 version named after the code revision, then start, wait for or schedule runs.
@@ -74,8 +75,9 @@ def _doctor(args: argparse.Namespace) -> int:
         print(f"problem: {problem}", file=sys.stderr)
     if problems:
         return 1
+    where = f"on kind node {args.kind_cluster}-control-plane" if args.kind_cluster else "(not checked: no kind cluster)"
     print(
-        f"ok: KFP at {args.host}, images {images.repo}/<stage>:{images.tag}, Secret {WAREHOUSE_SECRET}, "
+        f"ok: KFP at {args.host}, images {images.repo}/<stage>:{images.tag} {where}, Secret {WAREHOUSE_SECRET}, "
         f"MLflow at {shown_uri(tracking_uri)}"
     )
     return 0
@@ -88,6 +90,20 @@ def _unschedule(session: Any, args: argparse.Namespace) -> int:
         print(f"removed the recurring run '{args.name}'")
     else:
         print(f"no recurring run named '{args.name}' in experiment '{args.experiment}': nothing to remove")
+    return 0
+
+
+def _scheduled_run(session: Any, args: argparse.Namespace, log: logging.Logger) -> int:
+    """The first run of the recurring run: its link, slot and run date on one line, then waited for like submit."""
+    import cluster
+
+    def progress(line: str) -> None:
+        log.info("%s", line)
+
+    run = cluster.wait_for_scheduled_run(session, args.name, args.experiment, args.start_timeout, progress=progress)
+    url = cluster.run_url(session.host, run.run_id)
+    print(f"recurring run '{args.name}' started {url}: scheduled at {run.scheduled_at}, run date {run.run_date}")
+    print(f"run {cluster.wait_for_run(session, run.run_id, args.timeout, progress=progress)}: {url}")
     return 0
 
 
@@ -118,7 +134,7 @@ def _days(args: argparse.Namespace, settings: Settings) -> list[str]:
 def cluster_main(
     args: argparse.Namespace, log: logging.Logger, build_pipeline: PipelineBuilder, parameters: Callable[..., Any]
 ) -> int:
-    """Run one cluster command; ``parameters(name, settings, run_date, code_version)`` gives a run's parameters."""
+    """Run one cluster command; ``parameters(name, settings, run_date)`` gives a run's parameters."""
     import cluster
 
     if args.command == "doctor":
@@ -131,16 +147,17 @@ def cluster_main(
     session = cluster.connect(args.host, args.namespace)
     if args.command == "unschedule":
         return _unschedule(session, args)
+    if args.command == "scheduled-run":
+        return _scheduled_run(session, args, log)
     skew = cluster.version_skew(cluster.SDK_VERSION, cluster.backend_version(session))
     if skew and args.command != "schedule":  # schedule refuses an old backend itself
         log.warning("%s", skew)
     ref = _upload(session, args, settings, build_pipeline)
-    version = code_version()
     if args.command == "schedule":
-        return _schedule(session, args, parameters(args.pipeline, settings, "", version), ref)
+        return _schedule(session, args, parameters(args.pipeline, settings, ""), ref)
 
     def arguments_for(day: str) -> dict[str, Any]:
-        return cluster_arguments(parameters(args.pipeline, settings, day, version), 0)
+        return cluster_arguments(parameters(args.pipeline, settings, day), 0)
 
     if args.command == "submit":
         run_id = cluster.submit_run(session, ref, args.experiment, f"{args.pipeline} {days[0]}", arguments_for(days[0]))

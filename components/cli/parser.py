@@ -113,11 +113,22 @@ def _cluster_commands(
     unschedule.add_argument("--name", default=DEFAULT_SCHEDULE, help="default: %(default)s")
     _cluster(unschedule, runs=False)
 
+    scheduled = commands.add_parser(
+        "scheduled-run", parents=common, help="wait for the first run the recurring run started, then for it to end"
+    )
+    scheduled.add_argument("--name", default=DEFAULT_SCHEDULE, help="the recurring run (default: %(default)s)")
+    scheduled.add_argument(
+        "--start-timeout", type=float, default=600.0, help="seconds to wait for the run to start (%(default)s)"
+    )
+    scheduled.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for it to end (%(default)s)")
+    _cluster(scheduled, runs=False)
+
     doctor = commands.add_parser("doctor", parents=common, help="preflight for the cluster: one line per problem")
     doctor.add_argument(
         "--kind-cluster",
         default=os.environ.get("KIND_CLUSTER") or "flight-delay",
-        help="check the images on this kind cluster's node (default: $KIND_CLUSTER, else %(default)s)",
+        help="check the images on this kind cluster's node; '' skips it, as on a managed cluster "
+        "(default: $KIND_CLUSTER, else %(default)s)",
     )
     doctor.add_argument(
         "--tracking-uri",

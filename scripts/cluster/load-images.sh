@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make load`: copy the images of IMAGE_TAG (stages, mlflow, submit) into the kind node, so pods
-# start them without a pull (SHA tags + imagePullPolicy IfNotPresent).
+# start them without a pull (SHA tags + imagePullPolicy IfNotPresent): docker save + kind load image-archive
+# (kind_load in common.sh), as KFP's own CI does.
 #   scripts/cluster/load-images.sh CLUSTER IMAGE...
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,5 +22,5 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 fi
 "${KIND:-kind}" get clusters 2>/dev/null | grep -qx "$cluster" \
     || die "no kind cluster named $cluster: run make cluster (or set KIND_CLUSTER)"
-"${KIND:-kind}" load docker-image --name "$cluster" "$@"
+kind_load "$cluster" "$@"
 echo "loaded $# images into kind cluster $cluster"

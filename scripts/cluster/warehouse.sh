@@ -26,11 +26,12 @@ if ! found="$(kc get namespace "$namespace" -o name 2>&1)"; then
 fi
 
 # The seed Job runs the ingest image of IMAGE_TAG, the MLflow Deployment the mlflow image. On kind they must be on
-# the node (nothing is pulled): build what isn't yet, and load them (kind skips an image the node already has).
+# the node (nothing is pulled): build what isn't yet, and load them (docker save + kind load image-archive).
 # Elsewhere `make push` put them in a registry.
 if [[ "$overlay" == kind ]]; then
     need_kind
     need_docker
+    images=()
     for image in ingest mlflow; do
         built="${IMAGE_REPO:-flight-delay}/$image:${IMAGE_TAG:?IMAGE_TAG is not set (make sets it)}"
         if ! "${DOCKER:-docker}" image inspect "$built" >/dev/null 2>&1; then
@@ -38,22 +39,38 @@ if [[ "$overlay" == kind ]]; then
             "${MAKE:-make}" --no-print-directory build STAGES="$image" IMAGE_REPO="${IMAGE_REPO:-flight-delay}" \
                 IMAGE_TAG="$IMAGE_TAG" || die "building $built failed (see above): fix it, then run make warehouse again"
         fi
-        "${KIND:-kind}" load docker-image --name "${KIND_CLUSTER:-flight-delay}" "$built"
+        images+=("$built")
     done
+    kind_load "${KIND_CLUSTER:-flight-delay}" "${images[@]}"
 fi
+
+# The claims of the two volumes (PostgreSQL's, the MLflow server's artifacts; both ReadWriteOnce): a claim that can't
+# be bound leaves its pod Pending with nothing said until a timeout, so every wait below checks them (check_claims).
+claims=(data-flights-warehouse-0 flights-mlflow-artifacts)
+storage_setting="k8s/overlays/$overlay (or the cluster's default storage class)"
+
+# wait_rollout TARGET: until it is rolled out (0) or WAREHOUSE_TIMEOUT passes (1); an unbindable claim fails at once.
+wait_rollout() {
+    local deadline=$((SECONDS + warehouse_timeout))
+    until kcn rollout status "$1" --timeout=10s >/dev/null 2>&1; do
+        check_claims "$storage_setting" "${claims[@]}"
+        [[ $SECONDS -lt $deadline ]] || return 1
+        echo "  $1: not ready yet ($((deadline - SECONDS))s left)"
+    done
+}
 
 bash "$here/warehouse-secret.sh"
 bash "$here/render.sh" "k8s/overlays/$overlay" "$build/$overlay"
 kc apply -f "$build/$overlay/manifests.yaml"
 echo "waiting up to ${warehouse_timeout}s for PostgreSQL (statefulset/flights-warehouse)"
-if ! kcn rollout status statefulset/flights-warehouse --timeout="${warehouse_timeout}s"; then
+if ! wait_rollout statefulset/flights-warehouse; then
     kcn describe pod flights-warehouse-0 | tail -20 >&2 || true
     kcn logs flights-warehouse-0 --tail=30 >&2 || true
     die "PostgreSQL not ready after ${warehouse_timeout}s (see above; kubectl -n $namespace describe pod flights-warehouse-0)"
 fi
 # The MLflow server: its initContainer creates its database and user, then it creates its tables (about a minute).
 echo "waiting up to ${warehouse_timeout}s for the MLflow tracking server (deployment/flights-mlflow)"
-if ! kcn rollout status deployment/flights-mlflow --timeout="${warehouse_timeout}s"; then
+if ! wait_rollout deployment/flights-mlflow; then
     kcn describe pods -l app.kubernetes.io/name=flights-mlflow | tail -20 >&2 || true
     kcn logs deployment/flights-mlflow --all-containers --tail=30 >&2 || true
     die "MLflow server not ready after ${warehouse_timeout}s (see above; kubectl -n $namespace logs deployment/flights-mlflow --all-containers)"
@@ -78,6 +95,7 @@ wait_job() {
             fi
             die "job $job did not finish in ${seed_timeout}s (logs above); raise SEED_TIMEOUT=... or check its pod"
         fi
+        check_claims "$storage_setting" "${claims[@]}"
         echo "  $job: running ($((deadline - SECONDS))s left)"
         sleep 10
     done

@@ -50,7 +50,7 @@ def test_submit_uploads_a_version_of_this_revision_and_starts_the_demo_day(
     assert parameters["run_date"] == "2013-06-15"
     assert "warehouse_url" not in parameters
     assert "artifact_root" not in parameters
-    assert parameters["code_version"]
+    assert "code_version" not in parameters  # compiled in: the images' tag (below)
     assert _only(standin.pipelines)["name"] == "flight-delay-daily"
     version = _only(standin.versions)
     assert version["name"].startswith(f"{TAG}-")
@@ -111,6 +111,28 @@ def test_schedule_then_update_it_by_name(standin: KfpStandIn, capsys: pytest.Cap
     parameters = job["runtime_config"]["parameters"]
     assert parameters["run_date"] == ""
     assert parameters["replay_year"] == 2013
+
+
+def _code_version_of(version: dict[str, Any]) -> Any:
+    """The code_version a run of this version records when its parameters don't name one: the compiled default."""
+    spec = version["pipeline_spec"]["pipeline_spec"]  # the pipeline spec beside its platform spec
+    return spec["root"]["inputDefinitions"]["parameters"]["code_version"]["defaultValue"]
+
+
+def test_a_scheduled_run_records_the_code_version_it_runs_not_the_one_of_the_day_it_was_scheduled(
+    standin: KfpStandIn,
+) -> None:
+    """The recurring run starts the latest version; a later upload (new images) must show as the runs' code version."""
+    assert _main(standin, "schedule") == 0
+    assert pipeline.main(["submit", "--host", standin.host, "--image-tag", "fedcba987654"]) == 0
+
+    [job] = standin.schedules_named("flight-delay-daily")
+    assert "code_version" not in job["runtime_config"]["parameters"]
+    run = standin.runs[standin.trigger_recurring_run(job["recurring_run_id"])]
+    version = standin.versions[run["pipeline_version_reference"]["pipeline_version_id"]]
+    assert "code_version" not in _parameters(run)
+    assert _code_version_of(version) == "fedcba987654"
+    assert {_code_version_of(v) for v in standin.versions.values()} == {TAG, "fedcba987654"}
 
 
 def test_schedule_without_flags_takes_the_environments_config(
@@ -235,3 +257,39 @@ def test_doctor_names_an_unreachable_tracking_server_in_one_line(
         "start `make ui` (it port-forwards svc/flights-mlflow to http://127.0.0.1:5000; `make warehouse` deploys the "
         "server) or pass --tracking-uri"
     ]
+
+
+def test_scheduled_run_waits_for_the_recurring_runs_run_and_names_its_run_date(
+    standin: KfpStandIn, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the kind e2e does with a one-minute cron: the run carrying the recurring run's id, its day, its end."""
+    assert _main(standin, "schedule", "--name", "e2e", "--cron", "0 * * * * *", "--replay-year", "2013") == 0
+    assert _main(standin, "submit") == 0  # a run in the same experiment that no schedule started
+    [job] = standin.schedules_named("e2e")
+    run_id = standin.trigger_recurring_run(job["recurring_run_id"])
+    standin.outcome_for = lambda _run: "SUCCEEDED"
+    standin.polls_to_finish = 1
+    capsys.readouterr()
+
+    assert pipeline.main(["scheduled-run", "--host", standin.host, "--name", "e2e", "--timeout", "30"]) == 0
+
+    slot = standin.runs[run_id]["scheduled_at"]  # the stand-in's clock: 2026-01-01T00:00:NNZ
+    url = f"{standin.host}/#/runs/details/{run_id}"
+    assert capsys.readouterr().out.splitlines() == [
+        f"recurring run 'e2e' started {url}: scheduled at {slot.replace('Z', '+00:00')}, run date 2013-01-01",
+        f"run SUCCEEDED: {url}",
+    ]
+
+
+def test_scheduled_run_that_never_starts_is_one_line(standin: KfpStandIn, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _main(standin, "schedule", "--name", "e2e", "--cron", "0 * * * * *") == 0
+    capsys.readouterr()
+
+    argv = ["scheduled-run", "--host", standin.host, "--name", "e2e", "--start-timeout", "0"]
+    assert pipeline.main(argv) == 2
+
+    [line] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert line == (
+        "error: recurring run e2e started no run within 0s (cron '0 * * * * *' UTC): "
+        "check `kubectl -n kubeflow logs deploy/ml-pipeline-scheduledworkflow`"
+    )

@@ -84,7 +84,10 @@ def test_images_missing_on_the_kind_node(standin: KfpStandIn) -> None:
 def test_kind_node_missing(standin: KfpStandIn) -> None:
     no_node = CommandResult(1, "", f"Error response from daemon: No such container: {NODE}\n")
     problems = cluster.doctor(standin.host, "kubeflow", KIND, IMAGES, runner=_runner(crictl=no_node))
-    assert problems == [f"kind node {NODE} not found: create the cluster with `make cluster` (or set KIND_CLUSTER)"]
+    assert problems == [
+        f"kind node {NODE} not found: create the cluster with `make cluster` (or set KIND_CLUSTER; "
+        "on a managed cluster, OVERLAY=managed skips this check)"
+    ]
 
 
 def test_no_kind_cluster_skips_the_image_check(standin: KfpStandIn) -> None:
@@ -144,7 +147,7 @@ def test_the_real_runner_reports_a_missing_kind_node() -> None:
         pytest.skip("no Docker engine answers: start dockerd to run this test")
     assert cluster.check_images("no-such-kind-cluster", IMAGES) == [
         "kind node no-such-kind-cluster-control-plane not found: create the cluster with `make cluster` "
-        "(or set KIND_CLUSTER)"
+        "(or set KIND_CLUSTER; on a managed cluster, OVERLAY=managed skips this check)"
     ]
 
 

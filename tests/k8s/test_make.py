@@ -102,8 +102,17 @@ def test_schedule_and_unschedule() -> None:
 
 def test_doctor_checks_the_kind_node_of_the_cluster() -> None:
     line = command_line(dry_run("doctor", "KIND_CLUSTER=mine", "IMAGE_TAG=abc"), "pipeline.py doctor")
-    assert "--kind-cluster mine" in line
+    assert '--kind-cluster "mine"' in line
     assert "--image-tag abc" in line
+
+
+def test_doctor_looks_for_no_kind_node_off_kind() -> None:
+    """A managed cluster has no kind node: OVERLAY=managed (or an environment's overlay) or KIND_CLUSTER= skips the
+    image check (an empty value, so the CLI's $KIND_CLUSTER default can't bring it back)."""
+    for args in (["OVERLAY=managed"], ["OVERLAY=prod", "KIND_CLUSTER=mine"], ["KIND_CLUSTER="]):
+        line = command_line(dry_run("doctor", "IMAGE_TAG=abc", *args), "pipeline.py doctor")
+        assert '--kind-cluster ""' in line, args
+        assert "--host http://localhost:8080 --namespace kubeflow" in line
 
 
 def test_doctor_checks_mlflow_where_make_ui_forwards_it() -> None:

@@ -463,3 +463,26 @@ def test_both_overlays_deploy_the_same_objects(applied_docs: dict[str, list[Mani
 
     assert names("k8s/overlays/kind") == names("k8s/overlays/managed")
     assert ("Deployment", MLFLOW_SERVICE) in names("k8s/overlays/managed")
+
+
+def _millicpus(quantity: object) -> float:
+    text = str(quantity)
+    return float(text[:-1]) if text.endswith("m") else float(text) * 1000
+
+
+def _pod_cpu_request_m(pod: Manifest) -> float:
+    """What the scheduler counts for a pod: the larger of its largest init container and its containers' sum."""
+    requests = [
+        [_millicpus(c.get("resources", {}).get("requests", {}).get("cpu", "0")) for c in pod.get(key) or []]
+        for key in ("initContainers", "containers")
+    ]
+    return max([*requests[0], sum(requests[1])])
+
+
+def test_kind_leaves_a_pipeline_task_room_on_a_two_cpu_node(applied_docs: dict[str, list[Manifest]]) -> None:
+    """A 2-CPU kind node: Kubernetes' own pods request 950m, KFP 2.17's 674m; the warehouse and the MLflow server
+    must leave the 176m a task pod needs (tests/pipeline/test_compile.py), and the seed Job must fit beside them."""
+    services = [pod for doc in applied_docs["k8s/overlays/kind"] for pod in pod_specs(doc)]
+    assert sum(_pod_cpu_request_m(pod) for pod in services) <= 200
+    [seed] = [pod for doc in applied_docs["k8s/seed"] for pod in pod_specs(doc)]
+    assert _pod_cpu_request_m(seed) <= 2000 - 950 - 674 - 200

@@ -145,6 +145,9 @@ def test_parameters_are_one_value_per_settings_group(compiled: dict[str, Any]) -
     assert daily["warehouse_url"]["defaultValue"] == ""
     assert daily["tracking_uri"]["defaultValue"] == ""
     assert daily["replay_year"]["defaultValue"] == 0
+    # ...nor the code version: each uploaded version records its own images' tag.
+    assert daily["code_version"]["defaultValue"] == "abc123"
+    assert compiled["inference"]["root"]["inputDefinitions"]["parameters"]["code_version"]["defaultValue"] == "abc123"
     assert daily["train"]["parameterType"] == "STRUCT"
 
 
@@ -295,3 +298,49 @@ def test_run_date_comes_from_the_schedule_time_when_not_given(compiled: dict[str
         }, task_name
         if "tracking_run_id" in parameters:
             assert parameters["tracking_run_id"]["taskOutputParameter"]["producerTask"] == RUN_DATE_TASK
+
+
+def _millicpus(quantity: Any) -> float:
+    text = str(quantity)
+    return float(text[:-1]) if text.endswith("m") else float(text) * 1000
+
+
+# A 2-CPU kind node: Kubernetes' own pods request 950m, KFP 2.17's 674m, the kind overlay's PostgreSQL and MLflow
+# server 200m (tests/k8s), so a task pod must fit in the 176m left.
+KIND_NODE_ROOM_M = 2000 - 950 - 674 - 200
+
+
+@pytest.mark.parametrize("name", pipeline.PIPELINES)
+def test_every_task_fits_on_a_two_cpu_kind_node(compiled_text: dict[str, str], name: str) -> None:
+    spec = next(yaml.safe_load_all(compiled_text[name]))
+    for task_name in _tasks(spec):
+        resources = spec["deploymentSpec"]["executors"][_executor_of(spec, task_name)]["container"]["resources"]
+        assert _millicpus(resources["cpuRequest"]) <= KIND_NODE_ROOM_M, task_name
+
+
+OPENMP_THREADS = {"train": "2", "evaluate": "2", "predict": "1"}
+
+
+@pytest.mark.parametrize("name", pipeline.PIPELINES)
+def test_openmp_gets_as_many_threads_as_the_cpu_limit(compiled_text: dict[str, str], name: str) -> None:
+    """HistGradientBoosting's OpenMP threads would otherwise be one per core of the node."""
+    spec = next(yaml.safe_load_all(compiled_text[name]))
+    for task_name in _tasks(spec):
+        container = spec["deploymentSpec"]["executors"][_executor_of(spec, task_name)]["container"]
+        threads = {e["value"] for e in container.get("env", []) if e["name"] == "OMP_NUM_THREADS"}
+        assert threads == ({OPENMP_THREADS[task_name]} if task_name in OPENMP_THREADS else set()), task_name
+        if task_name in OPENMP_THREADS:
+            assert _millicpus(container["resources"]["cpuLimit"]) == 1000 * int(OPENMP_THREADS[task_name])
+
+
+def test_local_runs_leave_openmp_alone() -> None:
+    spec = pipeline.build_pipeline("daily", pipeline.StageImages("r", "t"), on_cluster=False).pipeline_spec
+    for executor in spec.deployment_spec.fields["executors"].struct_value.fields.values():
+        env = executor.struct_value.fields["container"].struct_value.fields.get("env")
+        names = {item.struct_value.fields["name"].string_value for item in env.list_value.values} if env else set()
+        assert "OMP_NUM_THREADS" not in names
+
+
+@pytest.mark.parametrize(("limit", "threads"), [("2", 2), ("1.5", 1), ("500m", 1), ("4000m", 4)])
+def test_openmp_threads_are_the_whole_cpus_of_the_limit(limit: str, threads: int) -> None:
+    assert pipeline.openmp_threads(limit) == threads

@@ -8,7 +8,7 @@ and on a free loopback port, exactly the endpoints the SDK calls for `cluster/`:
     POST   /apis/v2beta1/pipelines/upload           POST /apis/v2beta1/pipelines/upload_version   (multipart)
     GET    /apis/v2beta1/pipelines/{id}/versions[/{version_id}]
     POST   /apis/v2beta1/experiments                GET /apis/v2beta1/experiments[/{id}]
-    POST   /apis/v2beta1/runs                       GET /apis/v2beta1/runs/{id}
+    POST   /apis/v2beta1/runs                       GET /apis/v2beta1/runs[/{id}]
     POST   /apis/v2beta1/recurringruns              GET /apis/v2beta1/recurringruns[/{id}]
     DELETE /apis/v2beta1/recurringruns/{id}
 
@@ -162,7 +162,9 @@ class KfpStandIn:
                 "runtime_config": job.get("runtime_config") or {},
                 "recurring_run_id": recurring_run_id,
             }
-            return str(self._create_run(body)["run_id"])
+            run = self._create_run(body)
+            run["scheduled_at"] = run["created_at"]  # the slot: the backend sets it for a scheduled run
+            return str(run["run_id"])
 
     def max_concurrent_runs(self) -> int:
         """The most runs that were ever between created and finished at the same time."""
@@ -465,6 +467,11 @@ def _list_recurring_runs(s: KfpStandIn, _m: re.Match[str], query: dict[str, str]
     return _page(jobs, query, "recurringRuns")  # the SDK model maps this list to the camelCase JSON name
 
 
+def _list_runs(s: KfpStandIn, _m: re.Match[str], query: dict[str, str], *_: Any) -> Any:
+    runs = [r for r in s.runs.values() if r["experiment_id"] == query.get("experiment_id", r["experiment_id"])]
+    return _page(runs, query, "runs")
+
+
 def _delete_recurring_run(s: KfpStandIn, match: re.Match[str], *_: Any) -> Any:
     if s.recurring_runs.pop(match.group(1), None) is None:
         raise _not_found(f"recurring run {match.group(1)}")
@@ -489,6 +496,7 @@ _ROUTES: list[tuple[str, str, Callable[..., Any]]] = [
     ("GET", f"{_API}/experiments", lambda s, m, q, *_: _page(list(s.experiments.values()), q, "experiments")),
     ("GET", f"{_API}/experiments/{_ID}", _get("experiments", "experiment")),
     ("POST", f"{_API}/runs", lambda s, m, q, b, *_: _public(s._create_run(b))),
+    ("GET", f"{_API}/runs", _list_runs),
     ("GET", f"{_API}/runs/{_ID}", lambda s, m, *_: _public(s._poll_run(m.group(1)))),
     ("POST", f"{_API}/recurringruns", lambda s, m, q, b, *_: _public(s._create_recurring_run(b))),
     ("GET", f"{_API}/recurringruns", _list_recurring_runs),
